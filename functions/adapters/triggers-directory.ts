@@ -1,0 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../core/errors.ts';
+import { loadTriggersConfig, type SourceFile } from '../core/load-triggers-config.ts';
+import type { TriggersConfig } from '../core/triggers-config.ts';
+
+/** Every `*.yaml` / `*.yml` file of a folder, in name order, as the core's config loader takes them. */
+export function readTriggersDirectory(dir: string): SourceFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)).sort();
+  } catch (error) {
+    throw new ConfigError([{ file: dir, object: '(folder)', field: '(path)', message: `cannot read the triggers folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+  }
+  if (names.length === 0) {
+    throw new ConfigError([{ file: dir, object: '(folder)', field: '(path)', message: 'holds no .yaml files: put the EventListener, TriggerBindings and TriggerTemplates there' }]);
+  }
+  return names.map((name) => ({ file: join(dir, name), text: readFileSync(join(dir, name), 'utf8') }));
+}
+
+/** Reads and loads a triggers folder; throws ConfigError naming file, object and field of every problem. */
+export function loadTriggersDirectory(dir: string): TriggersConfig {
+  return loadTriggersConfig(readTriggersDirectory(dir));
+}

@@ -1,0 +1,69 @@
+/** What the adapters hand to the core, and what the core answers. */
+
+export type Outcome = 'created' | 'skipped' | 'duplicate' | 'queued' | 'failed';
+
+/** One delivery as it came over the wire: header names lower-cased, the body untouched. */
+export interface DeliveryRequest {
+  /** Path after `/webhook`, e.g. `''` or `/github-push` (selects an EventListener when there are several). */
+  listenerPath?: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Uint8Array;
+  /** Bytes received, when an adapter stopped buffering an oversized body; defaults to the body's length. */
+  receivedBytes?: number;
+}
+
+/** A Kubernetes object rendered from a TriggerTemplate, ready to be created. */
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * What happened to one resource when the bridge asked the cluster to create it.
+ * `retryable` marks failures that may succeed later (timeouts, 429, 5xx, connection errors).
+ */
+export type CreateResult =
+  | { outcome: 'created' | 'duplicate' }
+  | { outcome: 'failed'; reason: string; retryable: boolean };
+
+/** Creates one object on the cluster. Adapters implement it over node:https. */
+export type CreateResource = (object: KubernetesObject) => Promise<CreateResult>;
+
+export interface TriggerResult {
+  trigger: string;
+  outcome: Outcome;
+  reason?: string;
+  resources?: ResourceRef[];
+}
+
+export interface AnswerBody {
+  deliveryId?: string;
+  event?: string;
+  eventListener?: string;
+  results?: TriggerResult[];
+  dryRun?: boolean;
+  rendered?: KubernetesObject[];
+  pong?: boolean;
+  zen?: string;
+  error?: string;
+}
+
+export interface Answer {
+  status: number;
+  body: AnswerBody;
+}

@@ -1,0 +1,74 @@
+import type { KubernetesObject } from './delivery-types.ts';
+import type { DeliverySummary } from './delivery-summary.ts';
+import type { EventListenerConfig, TriggerConfig } from './triggers-config.ts';
+import { resolveBindingValue } from './binding-expressions.ts';
+import { canonicalHeaderName } from './interceptors/cel-environment.ts';
+import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
+import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
+import type { InterceptorInput } from './interceptors/interceptor-types.ts';
+import { pushSkipReason } from './push-hygiene.ts';
+import { renderResources } from './render-resources.ts';
+
+export type TriggerDecision =
+  | { trigger: string; outcome: 'skipped' | 'failed'; reason: string }
+  | { trigger: string; outcome: 'render'; resources: KubernetesObject[] };
+
+export interface EvaluationInput {
+  listener: EventListenerConfig;
+  deliveryId: string;
+  event: string;
+  /** Lower-cased header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  payload: unknown;
+  summary: DeliverySummary;
+}
+
+/** Each trigger of the EventListener: interceptors, then bindings, then the template. Pure. */
+export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
+  const skip = pushSkipReason(input.event, input.payload, input.listener.hygiene);
+  if (skip) return input.listener.triggers.map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
+  const celHeader: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) celHeader[canonicalHeaderName(name)] = [value];
+  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader));
+}
+
+function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>): TriggerDecision {
+  const interceptorInput: InterceptorInput = {
+    event: input.event,
+    payload: input.payload,
+    headers: input.headers,
+    celHeader,
+    extensions: {},
+  };
+  for (const interceptor of trigger.interceptors) {
+    const outcome = interceptor.type === 'github' ? runGithubInterceptor(interceptor, interceptorInput) : runCelInterceptor(interceptor, interceptorInput);
+    if (!outcome.continue) return { trigger: trigger.name, outcome: 'skipped', reason: outcome.reason };
+    if (outcome.extensions) interceptorInput.extensions = { ...interceptorInput.extensions, ...outcome.extensions };
+  }
+
+  const bound: Record<string, string> = {};
+  const sources = { body: input.payload, headers: input.headers, extensions: interceptorInput.extensions, context: { eventID: input.deliveryId } };
+  for (const binding of trigger.bindings) {
+    const resolved = resolveBindingValue(binding.value, sources);
+    if (!resolved.ok) {
+      return { trigger: trigger.name, outcome: 'failed', reason: `binding param "${binding.name}" (${binding.source}) cannot be resolved: ${resolved.message}` };
+    }
+    bound[binding.name] = resolved.value;
+  }
+  const params: Record<string, string> = {};
+  for (const param of trigger.template.params) {
+    const value = bound[param.name] ?? param.default;
+    if (value !== undefined) params[param.name] = value;
+  }
+
+  const resources = renderResources({
+    template: trigger.template,
+    params,
+    deliveryId: input.deliveryId,
+    trigger: trigger.name,
+    eventListener: input.listener.name,
+    namespace: input.listener.namespace ?? 'default',
+    summary: input.summary,
+  });
+  return { trigger: trigger.name, outcome: 'render', resources };
+}

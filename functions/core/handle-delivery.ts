@@ -1,0 +1,143 @@
+import type { Answer, CreateResource, DeliveryRequest, KubernetesObject, ResourceRef, TriggerResult } from './delivery-types.ts';
+import { summarizeDelivery, type DeliverySummary } from './delivery-summary.ts';
+import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
+import { parseDelivery } from './parse-delivery.ts';
+import type { EventListenerConfig, TriggersConfig } from './triggers-config.ts';
+import { verifyDelivery } from './verify-delivery.ts';
+
+/** API Gateway's payload limit for a Lambda integration; GitHub caps deliveries at 25 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+export interface DeliveryDependencies {
+  config: TriggersConfig;
+  /** Current webhook secret first, then the previous one during a rotation. */
+  secrets: readonly string[];
+  /** Absent: dry run — nothing is created and the rendered resources are answered. */
+  createResource?: CreateResource;
+  maxBodyBytes?: number;
+  /** Monotonic milliseconds, for the timings in the report; the core keeps no clock of its own. */
+  now?: () => number;
+}
+
+export interface DeliveryTimings {
+  verifyMs: number;
+  parseMs: number;
+  evaluateMs: number;
+  createMs: number;
+}
+
+/** The answer for the client, and what the adapters log about the delivery. */
+export interface DeliveryReport {
+  answer: Answer;
+  deliveryId: string | undefined;
+  event: string | undefined;
+  eventListener: string | undefined;
+  summary: DeliverySummary;
+  timings: DeliveryTimings;
+}
+
+const NO_SUMMARY: DeliverySummary = { repository: undefined, ref: undefined, commit: undefined };
+
+/** One GitHub delivery, from raw bytes to the answer: verify, parse, evaluate, render, create. */
+export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDependencies): Promise<DeliveryReport> {
+  const now = deps.now ?? (() => 0);
+  const timings: DeliveryTimings = { verifyMs: 0, parseMs: 0, evaluateMs: 0, createMs: 0 };
+  const headerDeliveryId = request.headers['x-github-delivery'] || undefined;
+  const headerEvent = request.headers['x-github-event'] || undefined;
+  const reject = (status: number, error: string, eventListener?: string): DeliveryReport => ({
+    answer: { status, body: { deliveryId: headerDeliveryId, event: headerEvent, error } },
+    deliveryId: headerDeliveryId,
+    event: headerEvent,
+    eventListener,
+    summary: NO_SUMMARY,
+    timings,
+  });
+
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const receivedBytes = request.receivedBytes ?? request.body.byteLength;
+  if (receivedBytes > maxBodyBytes) {
+    return reject(413, `body is ${receivedBytes} bytes; the limit is ${maxBodyBytes} bytes`);
+  }
+  let start = now();
+  const text = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8');
+  const signature = await verifyDelivery(text, request.headers, deps.secrets);
+  timings.verifyMs = now() - start;
+  if (!signature.valid) return reject(401, signature.reason);
+
+  start = now();
+  const parsed = parseDelivery(text, request.headers);
+  timings.parseMs = now() - start;
+  if (!parsed.ok) return reject(parsed.status, parsed.error);
+  const { event, deliveryId, payload } = parsed;
+  const summary = summarizeDelivery(payload);
+  const report = (answer: Answer, eventListener?: string): DeliveryReport => ({ answer, deliveryId, event, eventListener, summary, timings });
+
+  if (event === 'ping') {
+    const zen = typeof payload.zen === 'string' ? payload.zen : undefined;
+    return report({ status: 200, body: { deliveryId, event, pong: true, zen } });
+  }
+  const listener = selectListener(deps.config.eventListeners, request.listenerPath ?? '');
+  if (typeof listener === 'string') return reject(404, listener);
+
+  start = now();
+  deps.config.secretSlot.secrets = deps.secrets;
+  let decisions: TriggerDecision[];
+  try {
+    decisions = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary });
+  } finally {
+    deps.config.secretSlot.secrets = [];
+  }
+  timings.evaluateMs = now() - start;
+
+  start = now();
+  const dryRun = deps.createResource === undefined;
+  const results = await Promise.all(decisions.map((decision) => settleDecision(decision, deps.createResource)));
+  timings.createMs = now() - start;
+
+  const body: Answer['body'] = { deliveryId, event, eventListener: listener.name, results };
+  if (dryRun) {
+    body.dryRun = true;
+    body.rendered = decisions.flatMap((decision) => (decision.outcome === 'render' ? decision.resources : []));
+  }
+  return report({ status: answerStatus(results), body }, listener.name);
+}
+
+function selectListener(listeners: readonly EventListenerConfig[], path: string): EventListenerConfig | string {
+  const name = path.replace(/^\/+|\/+$/g, '');
+  if (name === '') {
+    if (listeners.length === 1) return listeners[0] as EventListenerConfig;
+    return `several EventListeners are configured (${listeners.map((l) => l.name).join(', ')}): post to /webhook/<name>`;
+  }
+  return listeners.find((l) => l.name === name) ?? `no EventListener named "${name}" (configured: ${listeners.map((l) => l.name).join(', ')})`;
+}
+
+function refOf(object: KubernetesObject): ResourceRef {
+  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+}
+
+/** Creates a trigger's resources in order; the first failure stops the rest of that trigger. */
+async function settleDecision(decision: TriggerDecision, createResource: CreateResource | undefined): Promise<TriggerResult> {
+  if (decision.outcome !== 'render') return decision;
+  const resources = decision.resources.map(refOf);
+  if (!createResource) return { trigger: decision.trigger, outcome: 'created', resources };
+  let created = 0;
+  for (const [index, object] of decision.resources.entries()) {
+    const result = await createResource(object);
+    if (result.outcome === 'failed') {
+      const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
+      const done = created > 0 ? ` (${created} of ${decision.resources.length} created before it)` : '';
+      return { trigger: decision.trigger, outcome: 'failed', reason: `${which} was not created: ${result.reason}${done}`, resources: resources.slice(0, index) };
+    }
+    if (result.outcome === 'created') created += 1;
+  }
+  if (created === 0) {
+    return { trigger: decision.trigger, outcome: 'duplicate', reason: 'already created by an earlier delivery with this id', resources };
+  }
+  return { trigger: decision.trigger, outcome: 'created', resources };
+}
+
+function answerStatus(results: readonly TriggerResult[]): number {
+  if (results.some((r) => r.outcome === 'created' || r.outcome === 'queued')) return 202;
+  if (results.some((r) => r.outcome === 'failed')) return 503;
+  return 200;
+}

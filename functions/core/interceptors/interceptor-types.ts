@@ -1,0 +1,16 @@
+/** What an interceptor sees of one delivery, and what it answers. Failures come back as values with a reason. */
+
+export interface InterceptorInput {
+  event: string;
+  payload: unknown;
+  /** Lower-cased header names, as the adapters pass them. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** Canonical header names with value lists, as Tekton's CEL `header` variable has them. */
+  celHeader: Record<string, string[]>;
+  /** What earlier interceptors of the same trigger added. */
+  extensions: Record<string, unknown>;
+}
+
+export type InterceptorOutcome =
+  | { continue: true; extensions?: Record<string, unknown> }
+  | { continue: false; reason: string };
