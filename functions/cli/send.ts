@@ -19,7 +19,7 @@ export async function runSendCommand(argv: string[], io: CliIo): Promise<number>
       delivery: { type: 'string' },
     },
   });
-  const secret = values.secret ?? io.env.WEBHOOK_SECRET ?? readLocalSecret();
+  const secret = values.secret || io.env.WEBHOOK_SECRET || readLocalSecret();
   if (!secret) throw new UsageError('no secret: pass --secret, set WEBHOOK_SECRET, or start `tekton-bridge serve` on loopback first');
   const body = readFileSync(values.file ?? SAMPLE_PUSH_FILE, 'utf8');
   const deliveryId = values.delivery ?? randomUUID();

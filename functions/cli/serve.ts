@@ -40,7 +40,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   const config = loadTriggersDirectory(options.triggersDir);
   for (const warning of config.warnings) io.stderr(`warning: ${formatConfigIssue(warning)}\n`);
 
-  let secret = options.secret ?? io.env.WEBHOOK_SECRET;
+  let secret = options.secret || io.env.WEBHOOK_SECRET;
   if (!secret) {
     if (!LOOPBACK.test(options.host)) {
       throw new UsageError(`refusing to listen on ${options.host} without a webhook secret: pass --secret or set WEBHOOK_SECRET`);

@@ -29,6 +29,6 @@ export async function signedDelivery(
   };
 }
 
-export function asRequest(delivery: SignedDelivery, listenerPath = ''): DeliveryRequest {
+export function asRequest(delivery: { headers: Record<string, string | undefined>; body: Buffer }, listenerPath = ''): DeliveryRequest {
   return { headers: delivery.headers, body: delivery.body, listenerPath };
 }
