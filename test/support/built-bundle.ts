@@ -1,0 +1,29 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { toEsbuildOptions } from '../../infra/function-bundling.ts';
+
+/** Builds a Lambda entry exactly as `npm run build` and the CDK app do, into a temp folder; returns the bundle's URL. */
+export async function buildBundle(entry: string, triggersDir = 'triggers'): Promise<{ dir: string; url: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tekton-bridge-bundle-'));
+  await build(toEsbuildOptions(entry, dir));
+  cpSync(triggersDir, join(dir, 'triggers'), { recursive: true });
+  return { dir, url: pathToFileURL(join(dir, 'index.mjs')).href };
+}
+
+let generation = 0;
+
+/**
+ * Imports the bundle as a fresh Lambda container would: module scope runs again with the environment given.
+ * (A new query string makes a new module instance.)
+ */
+export async function coldStart<T>(url: string, env: Record<string, string | undefined>): Promise<T> {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  generation += 1;
+  return (await import(`${url}?container=${generation}`)) as T;
+}
