@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { fromEnv } from '@aws-sdk/credential-providers';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { deliveryLogFields, deliveryLogMessage } from './adapters/delivery-log.ts';

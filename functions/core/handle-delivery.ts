@@ -59,12 +59,12 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
     return reject(413, `body is ${receivedBytes} bytes; the limit is ${maxBodyBytes} bytes`);
   }
   let start = now();
-  const text = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8');
-  const signature = await verifyDelivery(text, request.headers, deps.secrets);
+  const signature = verifyDelivery(request.body, request.headers, deps.secrets);
   timings.verifyMs = now() - start;
   if (!signature.valid) return reject(401, signature.reason);
 
   start = now();
+  const text = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8');
   const parsed = parseDelivery(text, request.headers);
   timings.parseMs = now() - start;
   if (!parsed.ok) return reject(parsed.status, parsed.error);

@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { verifyDelivery } from '../../functions/core/verify-delivery.ts';
+import { sign } from '@octokit/webhooks-methods';
+import { verifyDelivery as verifyBytes } from '../../functions/core/verify-delivery.ts';
+
+const verifyDelivery = async (body: string, headers: Record<string, string>, secrets: string[]) => verifyBytes(Buffer.from(body), headers, secrets);
 
 describe('verifyDelivery', () => {
   it("accepts GitHub's documented example (secret \"It's a Secret to Everybody\", body \"Hello, World!\")", async () => {
@@ -35,6 +38,12 @@ describe('verifyDelivery', () => {
     const headers = { 'x-hub-signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' };
     assert.deepEqual(await verifyDelivery('Hello, World!', headers, ['new-secret', "It's a Secret to Everybody"]), { valid: true });
     assert.equal((await verifyDelivery('Hello, World!', headers, ['new-secret', 'older-secret'])).valid, false);
+  });
+
+  it('accepts what @octokit/webhooks-methods signs, for ASCII, unicode and form bodies', async () => {
+    for (const body of ['{"a":1}', '{"msg":"ünïcødé ☃ 𝄞"}', 'payload=%7B%22a%22%3A1%7D']) {
+      assert.deepEqual(await verifyDelivery(body, { 'x-hub-signature-256': await sign('s', body) }, ['s']), { valid: true }, body);
+    }
   });
 
   it('rejects a body changed by one byte', async () => {
