@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { deliveryLogFields, deliveryLogMessage } from './adapters/delivery-log.ts';
-import { clusterAccessFromSettings, createClusterLookup, type ClusterAccess } from './adapters/eks-cluster.ts';
+import { clusterAccessFromSettings, type ClusterAccess } from './adapters/eks-cluster.ts';
 import { createEksTokenProvider } from './adapters/eks-token.ts';
 import { readWebhookEnvironment } from './adapters/environment.ts';
 import { createResourceCreator } from './adapters/kubernetes-api.ts';
 import { loadTriggersDirectory } from './adapters/triggers-directory.ts';
+import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
 import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
 import type { CreateResource } from './core/delivery-types.ts';
 import { handleDelivery } from './core/handle-delivery.ts';
@@ -23,12 +22,27 @@ const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-br
 const config = loadTriggersDirectory(join(import.meta.dirname, 'triggers'));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
-const readSecrets = createWebhookSecretSource({ client: new SecretsManagerClient({}), secretId: env.webhookSecretArn });
+const credentials = fromEnv();
+const readSecrets = createWebhookSecretSource({
+  client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
+  secretId: env.webhookSecretArn,
+});
 const lookupCluster: () => Promise<ClusterAccess> = env.cluster
   ? async () => clusterAccessFromSettings(env.cluster as ClusterAccess)
-  : createClusterLookup({ eks: new EKSClient({}), clusterName: env.clusterName });
-const tokens = createEksTokenProvider({ clusterName: env.clusterName, region: env.region, credentials: fromEnv() });
+  : describeClusterOnce(env.clusterName);
+const tokens = createEksTokenProvider({ clusterName: env.clusterName, region: env.region, credentials });
 let creator: Promise<CreateResource> | undefined;
+
+/** The EKS client is loaded only where the deployment did not resolve the endpoint and CA already. */
+function describeClusterOnce(clusterName: string): () => Promise<ClusterAccess> {
+  let lookup: Promise<() => Promise<ClusterAccess>> | undefined;
+  return async () => {
+    lookup ??= Promise.all([import('@aws-sdk/client-eks'), import('./adapters/eks-cluster.ts')]).then(([{ EKSClient }, { createClusterLookup }]) =>
+      createClusterLookup({ eks: new EKSClient({}), clusterName }),
+    );
+    return (await lookup)();
+  };
+}
 
 interface AdapterTimings {
   secretMs: number;

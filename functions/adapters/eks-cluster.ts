@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import { ClusterLookupError } from './adapter-errors.ts';
 
 /** What the Kubernetes client needs to reach a cluster: its API endpoint and its CA as PEM. */
@@ -19,6 +19,8 @@ export function createClusterLookup(options: { eks: EKSClient; clusterName: stri
     const region = await regionOf(eks);
     let cluster;
     try {
+      // Loaded here, not at the top: the Lambda bundle leaves the EKS client out, for the runtime to provide when needed.
+      const { DescribeClusterCommand } = await import('@aws-sdk/client-eks');
       ({ cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName })));
     } catch (error) {
       const name = (error as { name?: string }).name;

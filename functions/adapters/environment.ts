@@ -35,6 +35,8 @@ export interface WebhookEnvironment {
   /** Both or neither: with them, DescribeCluster is skipped. */
   cluster: { endpoint: string; ca: string } | undefined;
   webhookSecretArn: string;
+  /** The SDK's own endpoint override, honoured by the bridge's light Secrets Manager call too. */
+  secretsManagerEndpoint: string | undefined;
 }
 
 export function readWebhookEnvironment(env: Env): WebhookEnvironment {
@@ -48,5 +50,6 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: endpoint && ca ? { endpoint, ca } : undefined,
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
   };
 }

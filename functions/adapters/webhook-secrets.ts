@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebhookSecretUnavailableError } from './adapter-errors.ts';
+import type { SecretValueReader } from './secrets-manager-call.ts';
 
 const DEFAULT_TTL_MS = 5 * 60_000;
 const DEFAULT_MAX_STALE_MS = 60 * 60_000;
@@ -12,7 +12,7 @@ const DEFAULT_MAX_STALE_MS = 60 * 60_000;
  * The secret string is used as it is (the raw webhook secret).
  */
 export function createWebhookSecretSource(options: {
-  client: SecretsManagerClient;
+  client: SecretValueReader;
   secretId: string;
   ttlMs?: number;
   maxStaleMs?: number;
@@ -24,7 +24,7 @@ export function createWebhookSecretSource(options: {
 
   const readStage = async (stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string | undefined> => {
     try {
-      const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      const answer = await client.getSecretValue({ SecretId: secretId, VersionStage: stage });
       if (answer.SecretString === undefined) {
         throw new WebhookSecretUnavailableError(`secret ${secretId} (${stage}) has no SecretString; store the webhook secret as text`);
       }

@@ -3,23 +3,23 @@ import { after, before, describe, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WebhookSecretUnavailableError } from '../../functions/adapters/adapter-errors.ts';
 import { createWebhookSecretSource } from '../../functions/adapters/webhook-secrets.ts';
+import { createSecretValueReader, type SecretValueReader } from '../../functions/adapters/secrets-manager-call.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 
 const MINUTE = 60_000;
 
-function countedClient(endpoint: string): { client: SecretsManagerClient; stages: string[] } {
-  const client = new SecretsManagerClient({ endpoint, ...MOTO_CLIENT_SETTINGS });
+/** The bridge's own signed GetSecretValue call against moto, counting the stages it asks for; `admin` sets secrets up. */
+function countedClient(endpoint: string): { client: SecretValueReader; admin: SecretsManagerClient; stages: string[] } {
+  const admin = new SecretsManagerClient({ endpoint, ...MOTO_CLIENT_SETTINGS });
+  const reader = createSecretValueReader({ region: MOTO_CLIENT_SETTINGS.region, credentials: async () => MOTO_CLIENT_SETTINGS.credentials, endpoint });
   const stages: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      if (context.commandName === 'GetSecretValueCommand') {
-        stages.push(String((args.input as { VersionStage?: string }).VersionStage));
-      }
-      return next(args);
+  const client: SecretValueReader = {
+    getSecretValue: (input) => {
+      stages.push(String(input.VersionStage));
+      return reader.getSecretValue(input);
     },
-    { step: 'initialize' },
-  );
-  return { client, stages };
+  };
+  return { client, admin, stages };
 }
 
 function manualClock(start = Date.UTC(2025, 0, 1)): { now: () => number; advance: (ms: number) => void } {
@@ -40,8 +40,8 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('reads AWSCURRENT alone outside a rotation, and caches it for the TTL', async () => {
     // Prepare
-    const { client, stages } = countedClient(moto.endpoint);
-    const { ARN } = await client.send(new CreateSecretCommand({ Name: 'webhook-plain', SecretString: 'first-secret' }));
+    const { client, admin, stages } = countedClient(moto.endpoint);
+    const { ARN } = await admin.send(new CreateSecretCommand({ Name: 'webhook-plain', SecretString: 'first-secret' }));
     const clock = manualClock();
     const secrets = createWebhookSecretSource({ client, secretId: ARN ?? '', now: clock.now });
 
@@ -58,12 +58,12 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('after a rotation, AWSCURRENT then AWSPREVIOUS once the TTL has passed', async () => {
     // Prepare
-    const { client, stages } = countedClient(moto.endpoint);
-    await client.send(new CreateSecretCommand({ Name: 'webhook-rotating', SecretString: 'old-secret' }));
+    const { client, admin, stages } = countedClient(moto.endpoint);
+    await admin.send(new CreateSecretCommand({ Name: 'webhook-rotating', SecretString: 'old-secret' }));
     const clock = manualClock();
     const secrets = createWebhookSecretSource({ client, secretId: 'webhook-rotating', ttlMs: 5 * MINUTE, now: clock.now });
     assert.deepEqual(await secrets(), ['old-secret']);
-    await client.send(new PutSecretValueCommand({ SecretId: 'webhook-rotating', SecretString: 'new-secret' }));
+    await admin.send(new PutSecretValueCommand({ SecretId: 'webhook-rotating', SecretString: 'new-secret' }));
 
     // Act
     clock.advance(5 * MINUTE - 1);
@@ -79,8 +79,8 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('concurrent callers share one read', async () => {
     // Prepare
-    const { client, stages } = countedClient(moto.endpoint);
-    await client.send(new CreateSecretCommand({ Name: 'webhook-concurrent', SecretString: 'shared' }));
+    const { client, admin, stages } = countedClient(moto.endpoint);
+    await admin.send(new CreateSecretCommand({ Name: 'webhook-concurrent', SecretString: 'shared' }));
     const secrets = createWebhookSecretSource({ client, secretId: 'webhook-concurrent' });
 
     // Act
@@ -93,7 +93,7 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('a missing secret is a clear error that keeps its cause', async () => {
     // Prepare
-    const { client } = countedClient(moto.endpoint);
+    const { client, admin } = countedClient(moto.endpoint);
     const secrets = createWebhookSecretSource({ client, secretId: 'no-such-webhook-secret' });
 
     // Act
@@ -108,8 +108,8 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('a binary secret is refused with a reason', async () => {
     // Prepare
-    const { client } = countedClient(moto.endpoint);
-    await client.send(new CreateSecretCommand({ Name: 'webhook-binary', SecretBinary: Buffer.from([1, 2, 3]) }));
+    const { client, admin } = countedClient(moto.endpoint);
+    await admin.send(new CreateSecretCommand({ Name: 'webhook-binary', SecretBinary: Buffer.from([1, 2, 3]) }));
     const secrets = createWebhookSecretSource({ client, secretId: 'webhook-binary' });
 
     // Act / Assess
@@ -118,8 +118,8 @@ describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
 
   test('when moto is gone, a recent cached value is served, and an old one is not', async () => {
     // Prepare
-    const { client } = countedClient(moto.endpoint);
-    await client.send(new CreateSecretCommand({ Name: 'webhook-outage', SecretString: 'still-good' }));
+    const { client, admin } = countedClient(moto.endpoint);
+    await admin.send(new CreateSecretCommand({ Name: 'webhook-outage', SecretString: 'still-good' }));
     const clock = manualClock();
     const secrets = createWebhookSecretSource({ client, secretId: 'webhook-outage', ttlMs: 5 * MINUTE, maxStaleMs: 60 * MINUTE, now: clock.now });
     assert.deepEqual(await secrets(), ['still-good']);

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -7,10 +6,13 @@ import { toEsbuildOptions } from '../../infra/function-bundling.ts';
 
 /** Builds a Lambda entry exactly as `npm run build` and the CDK app do, into a temp folder; returns the bundle's URL. */
 export async function buildBundle(entry: string, triggersDir = 'triggers'): Promise<{ dir: string; url: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tekton-bridge-bundle-'));
+  // Inside the project, so the bundle's one external module (@aws-sdk/client-eks, which Lambda's runtime provides)
+  // resolves from node_modules as it would from the runtime.
+  mkdirSync('.bundles', { recursive: true });
+  const dir = mkdtempSync(join('.bundles', 'webhook-'));
   await build(toEsbuildOptions(entry, dir));
   cpSync(triggersDir, join(dir, 'triggers'), { recursive: true });
-  return { dir, url: pathToFileURL(join(dir, 'index.mjs')).href };
+  return { dir, url: pathToFileURL(join(process.cwd(), dir, 'index.mjs')).href };
 }
 
 let generation = 0;
