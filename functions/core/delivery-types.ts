@@ -67,3 +67,22 @@ export interface Answer {
   status: number;
   body: AnswerBody;
 }
+
+/**
+ * Resources a trigger rendered but could not create at once, handed to the retry queue with why. `permanent` marks
+ * failures no retry will cure (403, 404, 422): the retry function parks them in the dead-letter queue at once.
+ */
+export interface PendingCreation {
+  deliveryId: string;
+  event: string;
+  eventListener: string;
+  trigger: string;
+  objects: KubernetesObject[];
+  reason: string;
+  permanent: boolean;
+}
+
+export type EnqueueResult = { queued: true } | { queued: false; reason: string };
+
+/** Puts pending creations on the retry queue. Adapters implement it over SQS. */
+export type EnqueueCreation = (pending: PendingCreation) => Promise<EnqueueResult>;

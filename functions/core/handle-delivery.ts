@@ -1,4 +1,4 @@
-import type { Answer, CreateResource, DeliveryRequest, KubernetesObject, ResourceRef, TriggerResult } from './delivery-types.ts';
+import type { Answer, CreateResource, DeliveryRequest, EnqueueCreation, KubernetesObject, ResourceRef, TriggerResult } from './delivery-types.ts';
 import { summarizeDelivery, type DeliverySummary } from './delivery-summary.ts';
 import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
 import { parseDelivery } from './parse-delivery.ts';
@@ -14,6 +14,8 @@ export interface DeliveryDependencies {
   secrets: readonly string[];
   /** Absent: dry run — nothing is created and the rendered resources are answered. */
   createResource?: CreateResource;
+  /** Absent: a failure is answered as failed. Present: what could not be created goes to the retry queue. */
+  enqueue?: EnqueueCreation;
   maxBodyBytes?: number;
   /** Monotonic milliseconds, for the timings in the report; the core keeps no clock of its own. */
   now?: () => number;
@@ -91,7 +93,8 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
 
   start = now();
   const dryRun = deps.createResource === undefined;
-  const results = await Promise.all(decisions.map((decision) => settleDecision(decision, deps.createResource)));
+  const settle = { deliveryId, event, eventListener: listener.name, createResource: deps.createResource, enqueue: deps.enqueue };
+  const results = await Promise.all(decisions.map((decision) => settleDecision(decision, settle)));
   timings.createMs = now() - start;
 
   const body: Answer['body'] = { deliveryId, event, eventListener: listener.name, results };
@@ -115,9 +118,21 @@ function refOf(object: KubernetesObject): ResourceRef {
   return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
 }
 
-/** Creates a trigger's resources in order; the first failure stops the rest of that trigger. */
-async function settleDecision(decision: TriggerDecision, createResource: CreateResource | undefined): Promise<TriggerResult> {
+interface Settlement {
+  deliveryId: string;
+  event: string;
+  eventListener: string;
+  createResource: CreateResource | undefined;
+  enqueue: EnqueueCreation | undefined;
+}
+
+/**
+ * Creates a trigger's resources in order. The first failure stops the rest of that trigger; with a queue, the
+ * failed object and those after it are queued: for retry when the failure may pass, for a person when it won't.
+ */
+async function settleDecision(decision: TriggerDecision, settlement: Settlement): Promise<TriggerResult> {
   if (decision.outcome !== 'render') return decision;
+  const { createResource, enqueue } = settlement;
   const resources = decision.resources.map(refOf);
   if (!createResource) return { trigger: decision.trigger, outcome: 'created', resources };
   let created = 0;
@@ -126,7 +141,21 @@ async function settleDecision(decision: TriggerDecision, createResource: CreateR
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
       const done = created > 0 ? ` (${created} of ${decision.resources.length} created before it)` : '';
-      return { trigger: decision.trigger, outcome: 'failed', reason: `${which} was not created: ${result.reason}${done}`, resources: resources.slice(0, index) };
+      const reason = `${which} was not created: ${result.reason}${done}`;
+      const failed: TriggerResult = { trigger: decision.trigger, outcome: 'failed', reason, resources: resources.slice(0, index) };
+      if (!enqueue) return failed;
+      const queued = await enqueue({
+        deliveryId: settlement.deliveryId,
+        event: settlement.event,
+        eventListener: settlement.eventListener,
+        trigger: decision.trigger,
+        objects: decision.resources.slice(index),
+        reason: result.reason,
+        permanent: !result.retryable,
+      });
+      if (!queued.queued) return { ...failed, reason: `${reason}; it could not be queued either: ${queued.reason}` };
+      if (!result.retryable) return { ...failed, reason: `${reason}; kept in the dead-letter queue for a person to fix and replay` };
+      return { trigger: decision.trigger, outcome: 'queued', reason: `${reason}; queued, the bridge will retry`, resources };
     }
     if (result.outcome === 'created') created += 1;
   }

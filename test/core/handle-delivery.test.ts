@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleDelivery } from '../../functions/core/handle-delivery.ts';
-import type { CreateResult, KubernetesObject } from '../../functions/core/delivery-types.ts';
+import type { CreateResult, KubernetesObject, PendingCreation } from '../../functions/core/delivery-types.ts';
 import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
 import { inlineConfig, listenerYaml, templateYaml } from '../support/inline-config.ts';
 import { asRequest, signedDelivery, TEST_SECRET } from '../support/deliveries.ts';
@@ -111,4 +111,47 @@ describe('handleDelivery answers', () => {
     assert.match(unnamed.answer.body.error ?? '', /several EventListeners .*one, two/);
     assert.equal((await handleDelivery(asRequest(delivery, '/three'), { config: two, secrets: [TEST_SECRET] })).answer.status, 404);
   });
+
+  describe('with a retry queue', () => {
+    const failing = (retryable: boolean) => async (): Promise<CreateResult> => ({ outcome: 'failed', reason: retryable ? 'the API answered 503' : 'forbidden', retryable });
+
+    it('202 queued when the API fails in a way that may pass, with the rendered objects on the queue', async () => {
+      const queue: PendingCreation[] = [];
+      const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch(), { deliveryId: 'q-1' })), {
+        ...deps,
+        createResource: failing(true),
+        enqueue: async (pending) => (queue.push(pending), { queued: true }),
+      });
+      assert.equal(report.answer.status, 202);
+      assert.equal(report.answer.body.results?.[0]?.outcome, 'queued');
+      assert.match(report.answer.body.results?.[0]?.reason ?? '', /503; queued, the bridge will retry$/);
+      assert.equal(queue.length, 1);
+      assert.equal(queue[0]?.deliveryId, 'q-1');
+      assert.equal(queue[0]?.permanent, false);
+      assert.equal(queue[0]?.objects[0]?.metadata.name, report.answer.body.results?.[0]?.resources?.[0]?.name);
+    });
+
+    it('503 failed for a permanent failure, parked for a person', async () => {
+      const queue: PendingCreation[] = [];
+      const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
+        ...deps,
+        createResource: failing(false),
+        enqueue: async (pending) => (queue.push(pending), { queued: true }),
+      });
+      assert.equal(report.answer.status, 503);
+      assert.match(report.answer.body.results?.[0]?.reason ?? '', /forbidden; kept in the dead-letter queue/);
+      assert.equal(queue[0]?.permanent, true);
+    });
+
+    it('503 only when the queue cannot be written either, saying both', async () => {
+      const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
+        ...deps,
+        createResource: failing(true),
+        enqueue: async () => ({ queued: false, reason: 'SQS is unavailable' }),
+      });
+      assert.equal(report.answer.status, 503);
+      assert.match(report.answer.body.results?.[0]?.reason ?? '', /503; it could not be queued either: SQS is unavailable$/);
+    });
+  });
 });
+
