@@ -21,9 +21,14 @@ export function overallOutcome(report: DeliveryReport): OverallOutcome {
 export function deliveryLogFields(report: DeliveryReport, durationMs: number, timings: Record<string, number> = {}): Record<string, unknown> {
   const { status, body } = report.answer;
   const outcome = overallOutcome(report);
-  const results = (body.results ?? []).map(({ trigger, outcome: o, reason }) => ({ trigger, outcome: o, reason }));
-  const reason = body.error ?? results.find((r) => r.outcome !== 'created' && r.reason)?.reason;
   const round = (ms: number): number => Math.round(ms * 100) / 100;
+  const results = (body.results ?? []).map(({ trigger, outcome: o, reason }) => ({
+    trigger,
+    outcome: o,
+    reason,
+    durationMs: round(report.triggerDurationsMs[trigger] ?? 0),
+  }));
+  const reason = body.error ?? results.find((r) => r.outcome !== 'created' && r.reason)?.reason;
   return {
     deliveryId: report.deliveryId,
     event: report.event,

@@ -36,6 +36,8 @@ export interface DeliveryReport {
   eventListener: string | undefined;
   summary: DeliverySummary;
   timings: DeliveryTimings;
+  /** How long each trigger took to create (or queue) its resources, by trigger name. */
+  triggerDurationsMs: Record<string, number>;
 }
 
 const NO_SUMMARY: DeliverySummary = { repository: undefined, ref: undefined, commit: undefined };
@@ -53,6 +55,7 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
     eventListener,
     summary: NO_SUMMARY,
     timings,
+    triggerDurationsMs: {},
   });
 
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -72,7 +75,8 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   if (!parsed.ok) return reject(parsed.status, parsed.error);
   const { event, deliveryId, payload } = parsed;
   const summary = summarizeDelivery(payload);
-  const report = (answer: Answer, eventListener?: string): DeliveryReport => ({ answer, deliveryId, event, eventListener, summary, timings });
+  const triggerDurationsMs: Record<string, number> = {};
+  const report = (answer: Answer, eventListener?: string): DeliveryReport => ({ answer, deliveryId, event, eventListener, summary, timings, triggerDurationsMs });
 
   if (event === 'ping') {
     const zen = typeof payload.zen === 'string' ? payload.zen : undefined;
@@ -94,7 +98,14 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   start = now();
   const dryRun = deps.createResource === undefined;
   const settle = { deliveryId, event, eventListener: listener.name, createResource: deps.createResource, enqueue: deps.enqueue };
-  const results = await Promise.all(decisions.map((decision) => settleDecision(decision, settle)));
+  const results = await Promise.all(
+    decisions.map(async (decision) => {
+      const triggerStart = now();
+      const result = await settleDecision(decision, settle);
+      triggerDurationsMs[decision.trigger] = now() - triggerStart;
+      return result;
+    }),
+  );
   timings.createMs = now() - start;
 
   const body: Answer['body'] = { deliveryId, event, eventListener: listener.name, results };

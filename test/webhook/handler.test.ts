@@ -120,6 +120,8 @@ describe('the built webhook bundle, against moto_server and a TLS Kubernetes API
     assert.equal(logLine.repository, push.repository.full_name);
     assert.equal(logLine.cluster, CLUSTER);
     assert.equal(logLine.outcome, 'created');
+    assert.deepEqual(logLine.results.map((r: { trigger: string; outcome: string }) => [r.trigger, r.outcome]), [['default-branch', 'created']]);
+    assert.ok(logLine.results[0].durationMs > 0, 'per-trigger duration');
     for (const key of ['secretMs', 'lookupMs', 'tokenMs', 'apiMs', 'verifyMs']) assert.equal(typeof logLine.timings[key], 'number', key);
     const everything = lines.join('\n');
     assert.doesNotMatch(everything, /first-secret|k8s-aws-v1\.|X-Amz-Signature|Initial commit/);
