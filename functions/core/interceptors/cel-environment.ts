@@ -1,5 +1,4 @@
 import { Environment } from '@marcbachmann/cel-js';
-import { parse as parseYaml } from 'yaml';
 import { timingSafeEqual } from 'node:crypto';
 
 /**
@@ -63,7 +62,6 @@ export function createCelEnvironment(secretSlot: SecretSlot): Environment {
       Array.from(value).slice(0, Number(length)).join(''),
     )
     .registerFunction('string.parseJSON(): dyn', (value: string) => JSON.parse(celString(value, 'parseJSON')))
-    .registerFunction('string.parseYAML(): dyn', (value: string) => parseYaml(celString(value, 'parseYAML')))
     .registerFunction('string.parseURL(): map', (value: string) => {
       const url = new URL(value);
       return {
