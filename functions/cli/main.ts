@@ -32,12 +32,12 @@ const VERBS: Record<string, () => Promise<Verb>> = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'log-group': { type: 'string', default: '/aws/lambda/tekton-bridge-webhook' }, since: { type: 'string', default: '24h' } },
+      options: { 'log-group': { type: 'string' }, since: { type: 'string', default: '24h' } },
     });
     const [deliveryId] = positionals;
     if (!deliveryId || positionals.length > 1) throw new UsageError('why takes one DELIVERY_ID');
-    const { runWhyCommand } = await import('./why.ts');
-    return runWhyCommand({ deliveryId, logGroup: values['log-group'], since: values.since }, io);
+    const { runWhyCommand, DEFAULT_WHY_LOG_GROUP } = await import('./why.ts');
+    return runWhyCommand({ deliveryId, logGroup: values['log-group'] ?? DEFAULT_WHY_LOG_GROUP, since: values.since }, io);
   },
 };
 

@@ -1,0 +1,22 @@
+// The CDK app: `npx cdk synth -c clusterName=NAME` (cdk.json runs `node infra/app.ts`).
+// Context keys: clusterName (required), namespace, webhookSecretArn, clusterEndpoint + clusterCa,
+// alarmEmail, stackName, triggersDir. It refuses to synthesize an invalid trigger configuration,
+// and runs the cdk-nag AWS Solutions checks on every synth.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { assertValidTriggers } from './function-bundling.ts';
+import { readBridgeSettings, TektonBridgeStack } from './tekton-bridge-stack.ts';
+
+const app = new App();
+try {
+  const { stackName, ...settings } = readBridgeSettings(app.node);
+  await assertValidTriggers(settings.triggersDir);
+  new TektonBridgeStack(app, 'TektonBridge', { stackName, ...settings });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  app.synth();
+} catch (error) {
+  // One readable line instead of a stack trace: these are configuration mistakes, not bugs.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tekton-bridge: ${message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { COMPILED_TRIGGERS_FILE } from '../functions/adapters/compiled-triggers.ts';
+import { loadTriggersDirectory } from '../functions/adapters/triggers-directory.ts';
+
+/** The repository root (this file lives in `<root>/infra/`). */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The trigger configuration compiled next to each function, as `<bundle dir>/triggers.json`. */
+export const defaultTriggersDir = path.join(projectRoot, 'triggers');
+
+/** Name of the bundle inside `dist/<function>/` and inside the Lambda asset. */
+export const bundleFileName = 'index.mjs';
+
+/**
+ * Some dependencies still `require()` Node built-ins from inside ESM output; esbuild then needs a
+ * real `require` in scope, which an ES module doesn't have.
+ */
+export const createRequireBanner =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The one set of esbuild settings for every Lambda, used by the CDK construct (through
+ * `toNodejsBundling`) and by `npm run build` (through `toEsbuildOptions`), so both produce the same
+ * bundle. Everything the hot path uses is bundled, the AWS SDK included: the versions in package-lock.json
+ * are the ones that run, not whatever the Lambda runtime ships that month.
+ */
+export const functionBundling = {
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  keepNames: true,
+  mainFields: ['module', 'main'],
+  banner: createRequireBanner,
+  // Loaded only when the deployment did not give CLUSTER_ENDPOINT and CLUSTER_CA; bundled, its mere presence costs
+  // ~90 ms of every cold start even behind a dynamic import (BENCHMARKS.md). The nodejs22.x runtime ships it.
+  // The SQS client likewise: the webhook needs it only when a creation fails and goes to the retry queue.
+  // Both are imported dynamically at the point of use; a static import would be hoisted to the bundle's top.
+  externalModules: ['@aws-sdk/client-eks', '@aws-sdk/client-sqs'] as string[],
+} as const;
+
+/** esbuild JS API options for one entry point, written to `<outdir>/index.mjs`. */
+export function toEsbuildOptions(entry: string, outdir: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile: path.join(outdir, bundleFileName),
+    bundle: true,
+    platform: functionBundling.platform,
+    target: functionBundling.target,
+    format: functionBundling.format,
+    minify: functionBundling.minify,
+    sourcemap: functionBundling.sourceMap,
+    sourcesContent: functionBundling.sourcesContent,
+    keepNames: functionBundling.keepNames,
+    mainFields: [...functionBundling.mainFields],
+    banner: { js: functionBundling.banner },
+    external: [...functionBundling.externalModules],
+    logLevel: 'warning',
+  };
+}
+
+/** The same settings as `NodejsFunction` bundling props, plus the hook that compiles the triggers next to the bundle. */
+export function toNodejsBundling(triggersDir: string): BundlingOptions {
+  return {
+    target: functionBundling.target,
+    format: OutputFormat.ESM,
+    minify: functionBundling.minify,
+    sourceMap: functionBundling.sourceMap,
+    sourcesContent: functionBundling.sourcesContent,
+    keepNames: functionBundling.keepNames,
+    mainFields: [...functionBundling.mainFields],
+    banner: functionBundling.banner,
+    externalModules: [...functionBundling.externalModules],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        [process.execPath, path.join(projectRoot, 'infra', 'compile-triggers.ts'), triggersDir, path.join(outputDir, COMPILED_TRIGGERS_FILE)]
+          .map(shellQuote)
+          .join(' '),
+      ],
+    },
+  };
+}
+
+/**
+ * Validates a trigger configuration folder with the same loader the function uses, so an invalid
+ * config stops `cdk synth` and `npm run build` instead of a deployed function. The loader throws an
+ * Error naming file, object and field.
+ */
+export async function assertValidTriggers(triggersDir: string): Promise<void> {
+  loadTriggersDirectory(triggersDir);
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}

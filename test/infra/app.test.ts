@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { compileTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { App } from 'aws-cdk-lib';
+import { projectRoot } from '../../infra/function-bundling.ts';
+import { BridgeSettingsError, readBridgeSettings } from '../../infra/tekton-bridge-stack.ts';
+import { cdkJsonContext, invalidTriggersFixture } from './stack-fixture.ts';
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command from the repository root with a bounded time; never inherits AWS credentials. */
+function run(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, AWS_SESSION_TOKEN: _t, AWS_PROFILE: _p, ...base } = process.env;
+    const child = spawn(command, args, {
+      cwd: projectRoot,
+      env: { ...base, CDK_DISABLE_CLI_TELEMETRY: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** `node infra/app.ts` as the CDK CLI runs it: context (cdk.json's plus ours) in CDK_CONTEXT_JSON. */
+function runApp(context: Record<string, unknown>, outdir: string): Promise<Run> {
+  return run(
+    process.execPath,
+    ['infra/app.ts'],
+    { CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context }), CDK_OUTDIR: outdir },
+    60_000,
+  );
+}
+
+describe('readBridgeSettings', () => {
+  const settingsOf = (context: Record<string, unknown>) => readBridgeSettings(new App({ context }).node);
+
+  it('reads clusterName and fills the defaults', () => {
+    assert.deepEqual(settingsOf({ clusterName: 'demo' }), {
+      stackName: 'tekton-bridge',
+      clusterName: 'demo',
+      namespace: 'ci',
+      triggersDir: path.join(projectRoot, 'triggers'),
+    });
+  });
+
+  it('reads every optional key', () => {
+    const settings = settingsOf({
+      clusterName: 'demo',
+      namespace: 'builds',
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf',
+      clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+      clusterCa: 'LS0tLS1CRUdJTg==',
+      alarmEmail: 'ops@example.com',
+      stackName: 'bridge-two',
+      triggersDir: 'test/fixtures/triggers/valid',
+    });
+    assert.equal(settings.namespace, 'builds');
+    assert.equal(settings.alarmEmail, 'ops@example.com');
+    assert.equal(settings.triggersDir, path.join(projectRoot, 'test/fixtures/triggers/valid'));
+  });
+
+  const refusals: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['no clusterName', {}, /missing context value "clusterName".*-c clusterName=/],
+    ['a clusterName EKS would refuse', { clusterName: 'no spaces' }, /"clusterName" is not an EKS cluster name/],
+    ['a namespace Kubernetes would refuse', { clusterName: 'demo', namespace: 'CI' }, /"namespace" is not a Kubernetes namespace/],
+    ['an endpoint without a CA', { clusterName: 'demo', clusterEndpoint: 'https://x.eks.amazonaws.com' }, /"clusterEndpoint" and "clusterCa" go together/],
+    ['a partial secret ARN', { clusterName: 'demo', webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook' }, /complete secret ARN/],
+    ['a malformed e-mail', { clusterName: 'demo', alarmEmail: 'ops' }, /"alarmEmail" is not an e-mail address/],
+  ];
+  for (const [name, context, message] of refusals) {
+    it(`refuses ${name}`, () => {
+      assert.throws(() => settingsOf(context), (error: unknown) => error instanceof BridgeSettingsError && message.test(error.message));
+    });
+  }
+});
+
+describe('infra/app.ts', () => {
+  const outRoot = mkdtempSync(path.join(tmpdir(), 'tekton-bridge-app-'));
+  after(() => rmSync(outRoot, { recursive: true, force: true }));
+
+  it('fails with one clear line when clusterName is missing', async () => {
+    const result = await runApp({}, path.join(outRoot, 'missing'));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^tekton-bridge: missing context value "clusterName": name the EKS cluster, e\.g\. `npx cdk synth -c clusterName=my-cluster`\n$/);
+  });
+
+  it('fails synth on an invalid trigger configuration, naming file, object and field', async () => {
+    const result = await runApp({ clusterName: 'demo', triggersDir: invalidTriggersFixture }, path.join(outRoot, 'invalid'));
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /^tekton-bridge: invalid trigger configuration/);
+    assert.match(result.stderr, /github-push\.yaml: EventListener\/github-push: spec\.triggers\[0\]/);
+    assert.match(result.stderr, /no-such-template|no-such-binding/);
+    assert.equal(existsSync(path.join(outRoot, 'invalid', 'TektonBridge.template.json')), false, 'no template written');
+  });
+
+  it('synthesizes with the CDK CLI offline, bundling the real webhook with its triggers', async () => {
+    // Prepare
+    const outdir = path.join(outRoot, 'cli');
+    // Act
+    const result = await run('npx', ['--no-install', 'cdk', 'synth', '-c', 'clusterName=demo', '-o', outdir, '--quiet', '--no-notices'], {}, 120_000);
+    // Assess
+    assert.equal(result.status, 0, result.stderr);
+    const template = JSON.parse(readFileSync(path.join(outdir, 'TektonBridge.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    assert.ok(Object.values(template.Resources).some((r) => r.Type === 'AWS::Lambda::Function'));
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    assert.equal(assets.length, 1, `one asset: ${assets.join(', ')}`);
+    const asset = path.join(outdir, assets[0]!);
+    assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
+    assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
+    // The cdk-nag plugin and CDK's CloudFormation validation failed nothing (a failure also exits 1).
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ summary: { status: string } }> };
+    for (const plugin of report.pluginReports) assert.equal(plugin.summary.status, 'success');
+  });
+});

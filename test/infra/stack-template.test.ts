@@ -1,0 +1,313 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
+import { buildStack, flatten, onlyResource } from './stack-fixture.ts';
+
+const clusterArn = {
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster/demo']],
+};
+const givenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf';
+
+describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no alarm e-mail)', () => {
+  // Prepare
+  const { stack, template } = buildStack();
+  const fn = onlyResource(template, 'AWS::Lambda::Function');
+  const fnLogGroup = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/lambda/tekton-bridge-webhook' } }));
+  const fnRole = { Ref: stack.getLogicalId(stack.webhookFunction.functionRole.node.defaultChild as never) };
+
+  it('runs the function with the house defaults', () => {
+    assert.equal(fn.resource.Properties.FunctionName, 'tekton-bridge-webhook');
+    assert.equal(fn.resource.Properties.Runtime, 'nodejs22.x');
+    assert.deepEqual(fn.resource.Properties.Architectures, ['arm64']);
+    assert.equal(fn.resource.Properties.Handler, 'index.handler');
+    assert.equal(fn.resource.Properties.MemorySize, 512);
+    assert.ok(fn.resource.Properties.Timeout < 10, 'under GitHub’s 10 s');
+    assert.equal(fn.resource.Properties.Timeout, 9);
+    assert.deepEqual(fn.resource.Properties.LoggingConfig, {
+      ApplicationLogLevel: 'INFO',
+      LogFormat: 'JSON',
+      LogGroup: { Ref: fnLogGroup[0]?.[0] },
+      SystemLogLevel: 'INFO',
+    });
+    assert.deepEqual(fn.resource.Properties.Role, { 'Fn::GetAtt': [fnRole.Ref, 'Arn'] });
+  });
+
+  it('gives the function exactly the contract’s environment', () => {
+    assert.deepEqual(fn.resource.Properties.Environment.Variables, {
+      CLUSTER_NAME: 'demo',
+      WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
+      POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
+      POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('names the function’s log group as `why` expects, with retention', () => {
+    assert.equal(fnLogGroup.length, 1);
+    assert.equal(DEFAULT_WHY_LOG_GROUP, '/aws/lambda/tekton-bridge-webhook');
+    assert.equal(fnLogGroup[0]?.[1].Properties.RetentionInDays, 30);
+    template.hasOutput('FunctionLogGroup', { Value: { Ref: fnLogGroup[0]?.[0] } });
+  });
+
+  it('lets the function write its own logs, describe its cluster and read its secret, and nothing else', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [fnRole] } });
+    assert.equal(Object.keys(policies).length, 1);
+    const [policy] = Object.values(policies);
+    assert.deepEqual(policy?.Properties.PolicyDocument.Statement, [
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [fnLogGroup[0]?.[0], 'Arn'] },
+      },
+      { Sid: 'DescribeCluster', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: clusterArn },
+      {
+        Sid: 'ReadWebhookSecret',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
+      },
+    ]);
+    const role = template.findResources('AWS::IAM::Role')[fnRole.Ref];
+    assert.equal(role?.Properties.ManagedPolicyArns, undefined, 'no managed policies (AWSLambdaBasicExecutionRole writes to every log group)');
+    assert.deepEqual(role?.Properties.AssumeRolePolicyDocument.Statement, [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+  });
+
+  it('maps the function’s role to the Kubernetes group tekton-bridge with an EKS access entry', () => {
+    template.resourceCountIs('AWS::EKS::AccessEntry', 1);
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'demo',
+      PrincipalArn: { 'Fn::GetAtt': [fnRole.Ref, 'Arn'] },
+      Type: 'STANDARD',
+      KubernetesGroups: ['tekton-bridge'],
+      AccessPolicies: Match.absent(),
+    });
+  });
+
+  it('generates the webhook secret and outputs the command to read it, never the value', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    const output = flatten(template.findOutputs('WebhookSecretCommand'));
+    assert.match(output, /aws secretsmanager get-secret-value --secret-id /);
+    assert.match(output, /--query SecretString --output text/);
+    assert.doesNotMatch(flatten(template.toJSON()), /resolve:secretsmanager/, 'no dynamic reference to the value anywhere');
+  });
+
+  it('routes POST /webhook and POST /webhook/{listener} to the function with payload format 2.0', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
+    assert.deepEqual(routes, ['POST /webhook', 'POST /webhook/{listener}']);
+    const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration');
+    assert.deepEqual(integration.resource.Properties, {
+      ApiId: integration.resource.Properties.ApiId,
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [fn.id, 'Arn'] },
+      PayloadFormatVersion: '2.0',
+      TimeoutInMillis: 10000,
+    });
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      assert.deepEqual(route.Properties.Target, { 'Fn::Join': ['', ['integrations/', { Ref: integration.id }]] });
+    }
+    // API Gateway may invoke the function only through those two routes.
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+    assert.equal(permissions.length, 2);
+    for (const permission of permissions) {
+      assert.equal(permission.Properties.Principal, 'apigateway.amazonaws.com');
+      assert.match(flatten(permission.Properties.SourceArn), /\/\*\/\*\/webhook(\/\{listener\})?"/);
+    }
+    template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['/webhook'])] } });
+  });
+
+  it('throttles the $default stage and keeps JSON access logs with retention', () => {
+    const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage').resource.Properties;
+    assert.equal(stage.StageName, '$default');
+    assert.equal(stage.AutoDeploy, true);
+    assert.deepEqual(stage.DefaultRouteSettings, { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 25 });
+    const accessLogs = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/apigateway/tekton-bridge/access' } }));
+    assert.equal(accessLogs.length, 1);
+    assert.equal(accessLogs[0]?.[1].Properties.RetentionInDays, 30);
+    assert.deepEqual(stage.AccessLogSettings.DestinationArn, { 'Fn::GetAtt': [accessLogs[0]?.[0], 'Arn'] });
+    const format = JSON.parse(stage.AccessLogSettings.Format as string) as Record<string, string>;
+    assert.equal(format.requestId, '$context.requestId');
+    assert.equal(format.status, '$context.status');
+    assert.equal(format.integrationError, '$context.integrationErrorMessage');
+  });
+
+  it('creates an ECR repository that scans on push and outlives the stack', () => {
+    const repository = onlyResource(template, 'AWS::ECR::Repository').resource;
+    assert.deepEqual(repository.Properties.ImageScanningConfiguration, { ScanOnPush: true });
+    assert.equal(repository.DeletionPolicy, 'Retain');
+    const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText as string).rules as Array<{ selection: { tagStatus: string } }>;
+    assert.deepEqual(rules.map((rule) => rule.selection.tagStatus), ['untagged', 'any']);
+  });
+
+  it('lets only build-bot in ci on this cluster assume the push role, through EKS Pod Identity', () => {
+    const role = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'pods.eks.amazonaws.com' } }] } } });
+    assert.equal(Object.keys(role).length, 1);
+    const [roleId, roleBody] = Object.entries(role)[0]!;
+    assert.deepEqual(roleBody.Properties.AssumeRolePolicyDocument.Statement, [
+      {
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/eks-cluster-arn': clusterArn,
+            'aws:RequestTag/kubernetes-namespace': 'ci',
+            'aws:RequestTag/kubernetes-service-account': 'build-bot',
+          },
+        },
+      },
+    ]);
+    const repositoryId = onlyResource(template, 'AWS::ECR::Repository').id;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+    assert.equal(policies.length, 1);
+    assert.deepEqual(policies[0]?.Properties.PolicyDocument.Statement, [
+      { Sid: 'RegistryLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      {
+        Sid: 'PushToOwnRepository',
+        Effect: 'Allow',
+        Action: [
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:CompleteLayerUpload',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:InitiateLayerUpload',
+          'ecr:PutImage',
+          'ecr:UploadLayerPart',
+        ],
+        Resource: { 'Fn::GetAtt': [repositoryId, 'Arn'] },
+      },
+    ]);
+    template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 1);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      ClusterName: 'demo',
+      Namespace: 'ci',
+      ServiceAccount: 'build-bot',
+      RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    });
+    assert.match(flatten(template.findOutputs('BuildSettingsCommand')), /kubectl -n ci create configmap build-settings --from-literal=image-repository=/);
+  });
+
+  it('uses no managed policies and grants no wildcard action anywhere', () => {
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined);
+    }
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>) {
+        for (const action of [statement.Action].flat()) assert.doesNotMatch(action, /\*/, `wildcard action ${action}`);
+      }
+    }
+  });
+
+  it('saves the four Logs Insights queries on the function’s log group', () => {
+    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
+    const byName = new Map(queries.map((q) => [q.Properties.Name as string, q.Properties]));
+    assert.deepEqual([...byName.keys()].sort(), [
+      'tekton-bridge/failures',
+      'tekton-bridge/latency',
+      'tekton-bridge/one-delivery',
+      'tekton-bridge/skips-by-reason',
+    ]);
+    for (const query of byName.values()) assert.deepEqual(query.LogGroupNames, [{ Ref: fnLogGroup[0]?.[0] }]);
+    assert.match(byName.get('tekton-bridge/one-delivery')?.QueryString, /filter deliveryId = /);
+    assert.match(byName.get('tekton-bridge/failures')?.QueryString, /outcome in \["failed", "rejected"\]/);
+    assert.match(byName.get('tekton-bridge/skips-by-reason')?.QueryString, /outcome = "skipped"[\s\S]*stats count\(\*\) as deliveries.* by reason/);
+    assert.match(byName.get('tekton-bridge/latency')?.QueryString, /pct\(durationMs, 50\)[\s\S]*pct\(durationMs, 99\)/);
+  });
+
+  it('alarms on Failed > 0 and on Lambda errors, with no action when no e-mail is given', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tekton-bridge-failed-deliveries',
+      Namespace: 'TektonBridge',
+      MetricName: 'Failed',
+      Dimensions: [{ Name: 'service', Value: 'tekton-bridge' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tekton-bridge-function-errors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn.id } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('draws the dashboard: outcomes, duration p50/p99, Lambda errors and throttles, API 4xx/5xx', () => {
+    const body = flatten(onlyResource(template, 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody);
+    for (const metric of ['Deliveries', 'Created', 'Skipped', 'Duplicate', 'Queued', 'Failed', 'RejectedSignatures']) {
+      assert.match(body, new RegExp(`\\\\"TektonBridge\\\\",\\\\"${metric}\\\\",\\\\"service\\\\",\\\\"tekton-bridge\\\\"`), metric);
+    }
+    assert.match(body, /DeliveryDuration[^\]]*\\"stat\\":\\"p50\\"/);
+    assert.match(body, /DeliveryDuration[^\]]*\\"stat\\":\\"p99\\"/);
+    for (const metric of ['Errors', 'Throttles', 'Invocations']) assert.match(body, new RegExp(`AWS/Lambda\\\\",\\\\"${metric}`));
+    for (const metric of ['4xx', '5xx']) assert.match(body, new RegExp(`AWS/ApiGateway\\\\",\\\\"${metric}`));
+  });
+});
+
+describe('TektonBridgeStack with options', () => {
+  it('skips DescribeCluster entirely when endpoint and CA are given', () => {
+    const { template } = buildStack({ clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' });
+    assert.doesNotMatch(flatten(template.findResources('AWS::IAM::Policy')), /eks:/);
+    const variables = onlyResource(template, 'AWS::Lambda::Function').resource.Properties.Environment.Variables;
+    assert.equal(variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
+    assert.equal(variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
+  });
+
+  it('uses an existing secret by ARN: no new secret, GetSecretValue on that ARN only', () => {
+    const { template } = buildStack({ webhookSecretArn: givenSecretArn });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const fn = onlyResource(template, 'AWS::Lambda::Function').resource;
+    assert.equal(fn.Properties.Environment.Variables.WEBHOOK_SECRET_ARN, givenSecretArn);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const read = statements.filter((s: { Action: string }) => flatten(s.Action).includes('secretsmanager'));
+    assert.deepEqual(read, [{ Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: givenSecretArn }]);
+    assert.match(flatten(template.findOutputs('WebhookSecretCommand')), new RegExp(`--secret-id ${givenSecretArn}`));
+  });
+
+  it('sends alarms to an encrypted, SSL-only SNS topic with an e-mail subscription when alarmEmail is given', () => {
+    const { template } = buildStack({ alarmEmail: 'ops@example.com' });
+    const topic = onlyResource(template, 'AWS::SNS::Topic');
+    const key = onlyResource(template, 'AWS::KMS::Key');
+    assert.deepEqual(topic.resource.Properties.KmsMasterKeyId, { 'Fn::GetAtt': [key.id, 'Arn'] });
+    assert.equal(key.resource.Properties.EnableKeyRotation, true);
+    assert.ok(
+      (key.resource.Properties.KeyPolicy.Statement as Array<{ Principal?: { Service?: string }; Action: string[] }>).some(
+        (s) => s.Principal?.Service === 'cloudwatch.amazonaws.com' && s.Action.includes('kms:GenerateDataKey*'),
+      ),
+      'CloudWatch may use the key to publish',
+    );
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topic.id } });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topic.id }]);
+      assert.deepEqual(alarm.Properties.OKActions, [{ Ref: topic.id }]);
+    }
+  });
+
+  it('follows the namespace and stack name it is given', () => {
+    const { template } = buildStack({ namespace: 'builds', stackName: 'bridge-two' });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'builds' });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-webhook' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/bridge-two-webhook' });
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'bridge-two' });
+  });
+});
