@@ -6,7 +6,6 @@ import { createWebhookServer } from '../adapters/node-http.ts';
 import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.ts';
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createResourceCreator } from '../adapters/kubernetes-api.ts';
-import { connectionFromKubeconfig, findKubeconfig } from '../adapters/kubeconfig-connection.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { formatConfigIssue } from '../core/errors.ts';
@@ -53,6 +52,8 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   let createResource: CreateResource | undefined;
   let target = 'dry run: nothing is created';
   if (!options.dryRun) {
+    // client-node takes most of a second to load; a dry run never needs it.
+    const { connectionFromKubeconfig, findKubeconfig } = await import('../adapters/kubeconfig-connection.ts');
     const kubeconfig = findKubeconfig({ file: options.kubeconfig, env: io.env });
     if (kubeconfig === undefined) {
       target = 'dry run: no kubeconfig found (KUBECONFIG or ~/.kube/config)';
