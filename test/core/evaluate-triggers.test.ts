@@ -158,28 +158,19 @@ describe('CEL interceptor with the Tekton extensions', () => {
     "body.repository.marshalJSON().contains('\"full_name\":\"Codertocat/Hello-World\"')",
     "body.commits.exists(c, c.message.startsWith('Initial'))",
     "body.repository.name in ['Hello-World', 'other']",
-    "header.canonical('X-Secret-Token').compareSecret('secretToken', 'github-secret')",
   ];
   for (const filter of passing) {
     it(`passes: ${filter}`, () => {
-      const decisions = evaluate(
-        inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)')),
-        pushToDefaultBranch(),
-        'push',
-        { 'X-Secret-Token': '' },
-      );
-      // compareSecret compares with the delivery's webhook secrets; with none set it cannot match, so give it one:
-      if (filter.includes('compareSecret')) {
-        const config = inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)'));
-        config.secretSlot.secrets = ['s3cret'];
-        assert.equal(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 's3cret' })), 'render');
-        config.secretSlot.secrets = ['s3cret'];
-        assert.match(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 'nope' })), /CEL filter is false/);
-        return;
-      }
-      assert.equal(reasonOf(decisions), 'render');
+      assert.equal(run(filter, { 'X-GitHub-Event': 'push' }), 'render');
     });
   }
+  it("compareSecret compares with the delivery's webhook secrets", () => {
+    const filter = "header.canonical('X-Secret-Token').compareSecret('secretToken', 'github-secret')";
+    const config = inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)'));
+    config.secretSlot.secrets = ['s3cret'];
+    assert.equal(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 's3cret' })), 'render');
+    assert.match(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 'nope' })), /CEL filter is false/);
+  });
   it('skips with the expression when the filter is false', () => {
     assert.equal(run("body.ref == 'refs/heads/docs'"), "skipped: CEL filter is false: body.ref == 'refs/heads/docs'");
   });
