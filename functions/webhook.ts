@@ -4,22 +4,21 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
+import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
 import { deliveryLogFields, deliveryLogMessage } from './adapters/delivery-log.ts';
-import { clusterAccessFromSettings, type ClusterAccess } from './adapters/eks-cluster.ts';
-import { createEksTokenProvider } from './adapters/eks-token.ts';
 import { readWebhookEnvironment } from './adapters/environment.ts';
-import { createResourceCreator } from './adapters/kubernetes-api.ts';
-import { loadTriggersDirectory } from './adapters/triggers-directory.ts';
+import { createRetryQueueSender } from './adapters/retry-queue.ts';
+import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
 import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
 import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
-import type { CreateResource } from './core/delivery-types.ts';
+import type { EnqueueCreation } from './core/delivery-types.ts';
 import { handleDelivery } from './core/handle-delivery.ts';
 
 // Once per container: a bad environment or config fails the cold start loudly, and clients are reused.
 const env = readWebhookEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName } });
 const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
-const config = loadTriggersDirectory(join(import.meta.dirname, 'triggers'));
+const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
 const credentials = fromEnv();
@@ -27,69 +26,31 @@ const readSecrets = createWebhookSecretSource({
   client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
   secretId: env.webhookSecretArn,
 });
-const lookupCluster: () => Promise<ClusterAccess> = env.cluster
-  ? async () => clusterAccessFromSettings(env.cluster as ClusterAccess)
-  : describeClusterOnce(env.clusterName);
-const tokens = createEksTokenProvider({ clusterName: env.clusterName, region: env.region, credentials });
-let creator: Promise<CreateResource> | undefined;
+const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+// Without a queue, a failed creation is answered 503 as before. The SQS client is loaded only when one fails.
+const sendToRetryQueue = env.retryQueueUrl
+  ? createRetryQueueSender({ region: env.region, credentials, endpoint: env.sqsEndpoint, queueUrl: env.retryQueueUrl, maxAttempts: 2, timeoutMs: 2000 })
+  : undefined;
 
-/** The EKS client is loaded only where the deployment did not resolve the endpoint and CA already. */
-function describeClusterOnce(clusterName: string): () => Promise<ClusterAccess> {
-  let lookup: Promise<() => Promise<ClusterAccess>> | undefined;
-  return async () => {
-    lookup ??= Promise.all([import('@aws-sdk/client-eks'), import('./adapters/eks-cluster.ts')]).then(([{ EKSClient }, { createClusterLookup }]) =>
-      createClusterLookup({ eks: new EKSClient({}), clusterName }),
-    );
-    return (await lookup)();
-  };
-}
-
-interface AdapterTimings {
+interface AdapterTimings extends CreateTimings {
   secretMs: number;
-  lookupMs: number;
-  tokenMs: number;
-  apiMs: number;
+  queueMs: number;
 }
 
-/** Creates through the cluster's API, looking the cluster up on first use; timings go to the delivery's log line. */
-function timedCreateResource(timings: AdapterTimings): CreateResource {
-  return async (object) => {
-    let start = performance.now();
-    creator ??= lookupCluster().then((access) =>
-      createResourceCreator({
-        server: access.endpoint,
-        ca: access.ca,
-        getToken: async (opts) => {
-          const tokenStart = performance.now();
-          try {
-            return await tokens.getToken(opts);
-          } finally {
-            timings.tokenMs += performance.now() - tokenStart;
-          }
-        },
-      }),
-    );
-    let create: CreateResource;
+function timedEnqueue(enqueue: EnqueueCreation, timings: AdapterTimings): EnqueueCreation {
+  return async (pending) => {
+    const start = performance.now();
     try {
-      create = await creator;
-    } catch (error) {
-      creator = undefined;
-      return { outcome: 'failed', reason: (error as Error).message, retryable: true };
+      return await enqueue(pending);
     } finally {
-      timings.lookupMs += performance.now() - start;
-    }
-    start = performance.now();
-    try {
-      return await create(object);
-    } finally {
-      timings.apiMs += performance.now() - start;
+      timings.queueMs += performance.now() - start;
     }
   };
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const started = performance.now();
-  const timings: AdapterTimings = { secretMs: 0, lookupMs: 0, tokenMs: 0, apiMs: 0 };
+  const timings: AdapterTimings = { secretMs: 0, lookupMs: 0, tokenMs: 0, apiMs: 0, queueMs: 0 };
   const request = requestFromApiGateway(event);
   let secrets: string[];
   try {
@@ -101,7 +62,13 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     timings.secretMs = performance.now() - started;
   }
   // The token provider measures itself inside the API time; report it apart.
-  const report = await handleDelivery(request, { config, secrets, createResource: timedCreateResource(timings), now: () => performance.now() });
+  const report = await handleDelivery(request, {
+    config,
+    secrets,
+    createResource: clusterResources(timings),
+    ...(sendToRetryQueue && { enqueue: timedEnqueue(sendToRetryQueue, timings) }),
+    now: () => performance.now(),
+  });
   const durationMs = performance.now() - started;
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs });
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);

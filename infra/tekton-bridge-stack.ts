@@ -16,6 +16,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
 import { BridgeFunction, powertoolsEnvironment } from './bridge-function.ts';
 import { defaultTriggersDir, projectRoot } from './function-bundling.ts';
+import { RetryQueue } from './retry-queue.ts';
 
 /** What the app reads from CDK context (`-c key=value` or cdk.json). */
 export interface BridgeSettings {
@@ -121,6 +122,8 @@ export function readBridgeSettings(node: Node): BridgeSettings {
 export interface TektonBridgeStackProps extends StackProps, Omit<BridgeSettings, 'stackName'> {
   /** The webhook handler's source; default `functions/webhook.ts`. Tests point it at a fixture. */
   readonly webhookEntry?: string;
+  /** The retry handler's source; default `functions/retry.ts`. */
+  readonly retryEntry?: string;
 }
 
 /** API Gateway's default stage throttling for the webhook: GitHub sends bursts on big pushes. */
@@ -139,6 +142,7 @@ export class TektonBridgeStack extends Stack {
   readonly imageRepository: ecr.Repository;
   readonly buildBotRole: iam.Role;
   readonly alarmTopic?: sns.Topic;
+  readonly retryQueue: RetryQueue;
 
   constructor(scope: Construct, id: string, props: TektonBridgeStackProps) {
     super(scope, id, {
@@ -200,6 +204,19 @@ export class TektonBridgeStack extends Stack {
       type: 'STANDARD',
       kubernetesGroups: [bridgeKubernetesGroup],
     });
+
+    // --- What could not be created at once: retried from a queue, or parked for a person -------------
+    this.retryQueue = new RetryQueue(this, 'Retry', {
+      namePrefix: name,
+      webhookFunction: fn,
+      clusterName: props.clusterName,
+      ...(skipDescribeCluster && { clusterEndpoint: props.clusterEndpoint, clusterCa: props.clusterCa }),
+      kubernetesGroup: bridgeKubernetesGroup,
+      triggersDir: props.triggersDir,
+      logRetention,
+      ...(props.retryEntry !== undefined && { entry: props.retryEntry }),
+    });
+    fn.addEnvironment('RETRY_QUEUE_URL', this.retryQueue.queue.queueUrl);
 
     // --- Front door -----------------------------------------------------------------------------
     this.httpApi = new apigw.HttpApi(this, 'WebhookApi', {
@@ -322,7 +339,7 @@ export class TektonBridgeStack extends Stack {
     // --- CloudWatch: queries, dashboard, alarms -------------------------------------------------
     this.addQueryDefinitions(name, fn.functionLogGroup);
     this.alarmTopic = props.alarmEmail !== undefined ? this.addAlarmTopic(name, props.alarmEmail) : undefined;
-    const alarms = this.addAlarms(name, fn);
+    const alarms = [...this.addAlarms(name, fn), ...this.retryQueue.alarms];
     if (this.alarmTopic !== undefined) {
       for (const alarm of alarms) {
         alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
@@ -330,6 +347,7 @@ export class TektonBridgeStack extends Stack {
       }
     }
     const dashboard = this.addDashboard(name, fn, alarms);
+    for (const row of this.retryQueue.widgetRows) dashboard.addWidgets(...row);
 
     // --- Suppressions with their reasons --------------------------------------------------------
     Validations.of(fn).acknowledge({

@@ -29,6 +29,36 @@ export function httpsUrlEnv(env: Env, name: string): string | undefined {
   return value;
 }
 
+/** An SQS queue URL: https:// in AWS; http:// too, for a local emulator reached through AWS_ENDPOINT_URL_SQS. */
+export function queueUrlEnv(env: Env, name: string): string | undefined {
+  const value = optionalEnv(env, name);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EnvironmentError(`environment variable ${name} is not a queue URL: expected https://sqs.<region>.amazonaws.com/<account>/<queue>`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new EnvironmentError(`environment variable ${name} must be an https:// queue URL`);
+  }
+  if (url.pathname.split('/').filter(Boolean).length < 2) {
+    throw new EnvironmentError(`environment variable ${name} is not a queue URL: expected …/<account>/<queue>`);
+  }
+  return value;
+}
+
+/** A whole number within bounds, or the default when unset. */
+export function integerEnv(env: Env, name: string, fallback: number, bounds: { min: number; max: number }): number {
+  const value = optionalEnv(env, name);
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < bounds.min || number > bounds.max) {
+    throw new EnvironmentError(`environment variable ${name} must be a whole number from ${bounds.min} to ${bounds.max}, got "${value}"`);
+  }
+  return number;
+}
+
 export interface WebhookEnvironment {
   region: string;
   clusterName: string;
@@ -37,19 +67,75 @@ export interface WebhookEnvironment {
   webhookSecretArn: string;
   /** The SDK's own endpoint override, honoured by the bridge's light Secrets Manager call too. */
   secretsManagerEndpoint: string | undefined;
+  /** Absent: a failed creation is answered 503 as before, and nothing is queued. */
+  retryQueueUrl: string | undefined;
+  /** Read at the cold start (the SQS client is only made when a creation fails). */
+  sqsEndpoint: string | undefined;
 }
 
 export function readWebhookEnvironment(env: Env): WebhookEnvironment {
+  return {
+    region: requiredEnv(env, 'AWS_REGION'),
+    clusterName: requiredEnv(env, 'CLUSTER_NAME'),
+    cluster: readClusterSettings(env),
+    webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
+    retryQueueUrl: queueUrlEnv(env, 'RETRY_QUEUE_URL'),
+    sqsEndpoint: sqsEndpointEnv(env),
+  };
+}
+
+export interface RetryEnvironment {
+  region: string;
+  clusterName: string;
+  cluster: { endpoint: string; ca: string } | undefined;
+  /** The queue the function consumes; a failed attempt's next try is scheduled on it (ChangeMessageVisibility). */
+  retryQueueUrl: string;
+  /** Where permanent failures and exhausted retries are parked, with their reason. */
+  deadLetterQueueUrl: string;
+  sqsEndpoint: string | undefined;
+  /** Attempts in all, the webhook's own first try included; then the creation is parked in the dead-letter queue. */
+  maxAttempts: number;
+  /** The wait after a failed retry doubles from this, up to `backoffMaxSeconds`. */
+  backoffBaseSeconds: number;
+  backoffMaxSeconds: number;
+}
+
+/** SQS allows a visibility timeout of at most 12 hours. */
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+
+export function readRetryEnvironment(env: Env): RetryEnvironment {
+  const retryQueueUrl = queueUrlEnv(env, 'RETRY_QUEUE_URL');
+  if (retryQueueUrl === undefined) throw new EnvironmentError('environment variable RETRY_QUEUE_URL is not set');
+  const deadLetterQueueUrl = queueUrlEnv(env, 'DEAD_LETTER_QUEUE_URL');
+  if (deadLetterQueueUrl === undefined) throw new EnvironmentError('environment variable DEAD_LETTER_QUEUE_URL is not set');
+  const backoffBaseSeconds = integerEnv(env, 'RETRY_BACKOFF_BASE_SECONDS', 30, { min: 0, max: MAX_VISIBILITY_SECONDS });
+  const backoffMaxSeconds = integerEnv(env, 'RETRY_BACKOFF_MAX_SECONDS', 900, { min: 0, max: MAX_VISIBILITY_SECONDS });
+  if (backoffMaxSeconds < backoffBaseSeconds) {
+    throw new EnvironmentError('RETRY_BACKOFF_MAX_SECONDS must not be less than RETRY_BACKOFF_BASE_SECONDS');
+  }
+  return {
+    region: requiredEnv(env, 'AWS_REGION'),
+    clusterName: requiredEnv(env, 'CLUSTER_NAME'),
+    cluster: readClusterSettings(env),
+    retryQueueUrl,
+    deadLetterQueueUrl,
+    sqsEndpoint: sqsEndpointEnv(env),
+    maxAttempts: integerEnv(env, 'RETRY_MAX_ATTEMPTS', 16, { min: 2, max: 100 }),
+    backoffBaseSeconds,
+    backoffMaxSeconds,
+  };
+}
+
+function readClusterSettings(env: Env): { endpoint: string; ca: string } | undefined {
   const endpoint = httpsUrlEnv(env, 'CLUSTER_ENDPOINT');
   const ca = optionalEnv(env, 'CLUSTER_CA');
   if ((endpoint === undefined) !== (ca === undefined)) {
     throw new EnvironmentError('CLUSTER_ENDPOINT and CLUSTER_CA go together: set both, or neither to use eks:DescribeCluster');
   }
-  return {
-    region: requiredEnv(env, 'AWS_REGION'),
-    clusterName: requiredEnv(env, 'CLUSTER_NAME'),
-    cluster: endpoint && ca ? { endpoint, ca } : undefined,
-    webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
-    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
-  };
+  return endpoint && ca ? { endpoint, ca } : undefined;
+}
+
+function sqsEndpointEnv(env: Env): string | undefined {
+  return optionalEnv(env, 'AWS_ENDPOINT_URL_SQS') ?? optionalEnv(env, 'AWS_ENDPOINT_URL');
 }

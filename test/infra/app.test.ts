@@ -117,10 +117,12 @@ describe('infra/app.ts', () => {
     const template = JSON.parse(readFileSync(path.join(outdir, 'TektonBridge.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
     assert.ok(Object.values(template.Resources).some((r) => r.Type === 'AWS::Lambda::Function'));
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    assert.equal(assets.length, 1, `one asset: ${assets.join(', ')}`);
-    const asset = path.join(outdir, assets[0]!);
-    assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
-    assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
+    assert.equal(assets.length, 2, `the webhook and the retry function: ${assets.join(', ')}`);
+    for (const name of assets) {
+      const asset = path.join(outdir, name);
+      assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
+      assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
+    }
     // The cdk-nag plugin and CDK's CloudFormation validation failed nothing (a failure also exits 1).
     const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ summary: { status: string } }> };
     for (const plugin of report.pluginReports) assert.equal(plugin.summary.status, 'success');

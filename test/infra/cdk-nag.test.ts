@@ -58,6 +58,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     // Scoped to the constructs concerned, never the whole stack.
     assert.deepEqual(found.map((a) => a.path).sort(), [
       'TektonBridge/BuildBotPushPolicy',
+      'TektonBridge/Retry/RetryFunction',
       'TektonBridge/WebhookApi/POST--webhook',
       'TektonBridge/WebhookApi/POST--webhook--{listener}',
       'TektonBridge/WebhookFunction',

@@ -20,7 +20,7 @@ const variants = {
 const accepted = [
   {
     rule: 'W3005',
-    path: /^Resources\.WebhookFunction[0-9A-F]{8}\.DependsOn\.\d+$/,
+    path: /^Resources\.(WebhookFunction|RetryRetryFunction)[0-9A-F]{8}\.DependsOn\.\d+$/,
     reason: 'Lambda Function L2 lists its role in DependsOn next to the role’s default policy; the GetAtt already orders them, the duplicate is harmless',
   },
 ] as const;

@@ -35,6 +35,7 @@ export function buildStack(overrides: Partial<TektonBridgeStackProps> = {}, opti
     namespace: 'ci',
     triggersDir: path.join(projectRoot, 'triggers'),
     webhookEntry: fixtureHandler,
+    retryEntry: fixtureHandler,
     ...overrides,
   });
   return { app, stack, template: synthTemplate(stack, options.validate ?? false) };
@@ -59,6 +60,14 @@ function synthTemplate(stack: TektonBridgeStack, validate: boolean): Template {
 export function onlyResource(template: Template, type: string): { id: string; resource: Record<string, any> } {
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [id, resource] = found[0]!;
+  return { id, resource };
+}
+
+/** The webhook function (the stack also has the retry function), by its name `<stack>-webhook`. */
+export function webhookFunctionResource(template: Template): { id: string; resource: Record<string, any> } {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, r]) => String(r.Properties.FunctionName).endsWith('-webhook'));
+  if (found.length !== 1) throw new Error(`expected one webhook function, found ${found.length}`);
   const [id, resource] = found[0]!;
   return { id, resource };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
-import { buildStack, flatten, onlyResource } from './stack-fixture.ts';
+import { buildStack, flatten, onlyResource, webhookFunctionResource } from './stack-fixture.ts';
 
 const clusterArn = {
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster/demo']],
@@ -12,7 +12,7 @@ const givenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:git
 describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no alarm e-mail)', () => {
   // Prepare
   const { stack, template } = buildStack();
-  const fn = onlyResource(template, 'AWS::Lambda::Function');
+  const fn = webhookFunctionResource(template);
   const fnLogGroup = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/lambda/tekton-bridge-webhook' } }));
   const fnRole = { Ref: stack.getLogicalId(stack.webhookFunction.functionRole.node.defaultChild as never) };
 
@@ -40,6 +40,7 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
       NODE_OPTIONS: '--enable-source-maps',
+      RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.retryQueue.queue.node.defaultChild as never) },
     });
   });
 
@@ -68,6 +69,12 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
         Action: 'secretsmanager:GetSecretValue',
         Resource: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
       },
+      {
+        // CDK's grantSendMessages: send to the retry queue, nothing else with it.
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.retryQueue.queue.node.defaultChild as never), 'Arn'] },
+      },
     ]);
     const role = template.findResources('AWS::IAM::Role')[fnRole.Ref];
     assert.equal(role?.Properties.ManagedPolicyArns, undefined, 'no managed policies (AWSLambdaBasicExecutionRole writes to every log group)');
@@ -77,7 +84,8 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
   });
 
   it('maps the function’s role to the Kubernetes group tekton-bridge with an EKS access entry', () => {
-    template.resourceCountIs('AWS::EKS::AccessEntry', 1);
+    // The webhook's entry here; the retry function has its own, to the same group (test/infra/retry-queue.test.ts).
+    template.resourceCountIs('AWS::EKS::AccessEntry', 2);
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       ClusterName: 'demo',
       PrincipalArn: { 'Fn::GetAtt': [fnRole.Ref, 'Arn'] },
@@ -224,7 +232,8 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
   });
 
   it('alarms on Failed > 0 and on Lambda errors, with no action when no e-mail is given', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // Two of the webhook's and two of the retry queue's (dead letters, oldest message: test/infra/retry-queue.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'tekton-bridge-failed-deliveries',
       Namespace: 'TektonBridge',
@@ -265,7 +274,7 @@ describe('TektonBridgeStack with options', () => {
   it('skips DescribeCluster entirely when endpoint and CA are given', () => {
     const { template } = buildStack({ clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' });
     assert.doesNotMatch(flatten(template.findResources('AWS::IAM::Policy')), /eks:/);
-    const variables = onlyResource(template, 'AWS::Lambda::Function').resource.Properties.Environment.Variables;
+    const variables = webhookFunctionResource(template).resource.Properties.Environment.Variables;
     assert.equal(variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
     assert.equal(variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
   });
@@ -273,7 +282,7 @@ describe('TektonBridgeStack with options', () => {
   it('uses an existing secret by ARN: no new secret, GetSecretValue on that ARN only', () => {
     const { template } = buildStack({ webhookSecretArn: givenSecretArn });
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    const fn = onlyResource(template, 'AWS::Lambda::Function').resource;
+    const fn = webhookFunctionResource(template).resource;
     assert.equal(fn.Properties.Environment.Variables.WEBHOOK_SECRET_ARN, givenSecretArn);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const read = statements.filter((s: { Action: string }) => flatten(s.Action).includes('secretsmanager'));

@@ -14,8 +14,8 @@
  * and v1beta1; pass [] for "Tekton not installed") × pipelineruns, taskruns; answers 201, 409 AlreadyExists,
  * 404 NotFound (unknown resource, or a namespace not in `namespaces`), 403 Forbidden after `setForbidden(true)`,
  * 422 Invalid (missing or non-DNS-1123 name), 400 BadRequest (bad JSON, wrong kind or namespace), with the real
- * `Status` bodies. `injectFault(...)` queues faults, each consumed by the next request: a status (401, 429 with
- * Retry-After, 500, 503), a delay (then the request is handled as usual, as a slow real server would), or a reset.
+ * `Status` bodies. `injectFault(...)` queues faults, each consumed by the next request: a status (401, 409 Conflict,
+ * 422 Invalid, 429 with Retry-After, 500, 503), a delay (then the request is handled as usual, as a slow real server would), or a reset.
  * `stop()` closes every socket.
  */
 import { execFile } from 'node:child_process';
@@ -51,7 +51,7 @@ export interface EksTokenExpectations {
 }
 
 export type KubeApiFault =
-  | { kind: 'status'; code: 401 | 429 | 500 | 503; retryAfterSeconds?: number }
+  | { kind: 'status'; code: 401 | 409 | 422 | 429 | 500 | 503; retryAfterSeconds?: number }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' };
 
@@ -431,10 +431,14 @@ function status(code: number, reason: string, message: string, details?: Record<
   };
 }
 
-function faultStatus(code: 401 | 429 | 500 | 503, retryAfterSeconds?: number): Status {
+function faultStatus(code: 401 | 409 | 422 | 429 | 500 | 503, retryAfterSeconds?: number): Status {
   switch (code) {
     case 401:
       return status(401, 'Unauthorized', 'Unauthorized');
+    case 409:
+      return status(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again');
+    case 422:
+      return status(422, 'Invalid', 'admission webhook "validation.webhook.pipeline.tekton.dev" denied the request: validation failed: injected fault: spec.pipelineRef', { causes: [{ reason: 'FieldValueInvalid', field: 'spec.pipelineRef' }] });
     case 429:
       return status(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: retryAfterSeconds ?? 1 });
     case 500:

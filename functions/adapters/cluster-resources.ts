@@ -1,0 +1,85 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { CreateResource } from '../core/delivery-types.ts';
+import { clusterAccessFromSettings, createClusterLookup, type ClusterAccess } from './eks-cluster.ts';
+import { createEksTokenProvider } from './eks-token.ts';
+import { createResourceCreator } from './kubernetes-api.ts';
+
+/** Where the time of one creation went; the token is measured apart from (and inside) the API time. */
+export interface CreateTimings {
+  lookupMs: number;
+  tokenMs: number;
+  apiMs: number;
+}
+
+export interface ClusterTarget {
+  region: string;
+  clusterName: string;
+  /** CLUSTER_ENDPOINT and CLUSTER_CA, when the deployment resolved them; otherwise eks:DescribeCluster. */
+  cluster: { endpoint: string; ca: string } | undefined;
+  credentials: AwsCredentialIdentityProvider;
+}
+
+/**
+ * The cluster as both Lambda functions reach it: looked up once per container (DescribeCluster unless the endpoint and
+ * CA are configured), EKS tokens signed with the function's role and reused, one keep-alive HTTPS client. Returns a
+ * CreateResource per invocation that adds its time to that invocation's timings. A failed lookup is a retryable
+ * failure and is tried again on the next call.
+ */
+export function createClusterResources(target: ClusterTarget): (timings: CreateTimings) => CreateResource {
+  const lookupCluster: () => Promise<ClusterAccess> = target.cluster
+    ? async () => clusterAccessFromSettings(target.cluster as ClusterAccess)
+    : describeClusterOnce(target.clusterName);
+  const tokens = createEksTokenProvider({ clusterName: target.clusterName, region: target.region, credentials: target.credentials });
+  let creator: Promise<CreateResource> | undefined;
+  // Lambda runs one invocation at a time per container: the token time goes to the invocation that asked.
+  let current: CreateTimings | undefined;
+
+  return (timings) => async (object) => {
+    current = timings;
+    let start = performance.now();
+    creator ??= lookupCluster().then((access) =>
+      createResourceCreator({
+        server: access.endpoint,
+        ca: access.ca,
+        getToken: async (opts) => {
+          const tokenStart = performance.now();
+          try {
+            return await tokens.getToken(opts);
+          } finally {
+            if (current) current.tokenMs += performance.now() - tokenStart;
+          }
+        },
+      }),
+    );
+    let create: CreateResource;
+    try {
+      create = await creator;
+    } catch (error) {
+      creator = undefined;
+      return { outcome: 'failed', reason: (error as Error).message, retryable: true };
+    } finally {
+      timings.lookupMs += performance.now() - start;
+    }
+    start = performance.now();
+    try {
+      return await create(object);
+    } finally {
+      timings.apiMs += performance.now() - start;
+    }
+  };
+}
+
+/** The EKS client is loaded only where the deployment did not resolve the endpoint and CA already. */
+function describeClusterOnce(clusterName: string): () => Promise<ClusterAccess> {
+  let lookup: Promise<() => Promise<ClusterAccess>> | undefined;
+  return async () => {
+    // A dynamic import of the external module: a static one would be hoisted to the top of the bundle.
+    lookup ??= import('@aws-sdk/client-eks').then(({ EKSClient }) => createClusterLookup({ eks: new EKSClient({}), clusterName }));
+    try {
+      return await (await lookup)();
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'ClusterLookupError') lookup = undefined;
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readRetryEnvironment, readWebhookEnvironment } from '../../functions/adapters/environment.ts';
+
+const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-retry';
+const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-dead-letters';
+const webhook = { AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf' };
+const retry = { AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', RETRY_QUEUE_URL: QUEUE, DEAD_LETTER_QUEUE_URL: DLQ };
+
+describe('readWebhookEnvironment: the retry queue', () => {
+  it('is optional: without RETRY_QUEUE_URL, failures are answered as before', () => {
+    assert.equal(readWebhookEnvironment(webhook).retryQueueUrl, undefined);
+    assert.equal(readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: QUEUE }).retryQueueUrl, QUEUE);
+  });
+  it('reads the SQS endpoint override at the cold start', () => {
+    assert.equal(readWebhookEnvironment({ ...webhook, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:5000' }).sqsEndpoint, 'http://127.0.0.1:5000');
+  });
+  it('names a malformed RETRY_QUEUE_URL', () => {
+    assert.throws(() => readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: 'tekton-bridge-retry' }), /RETRY_QUEUE_URL is not a queue URL/);
+    assert.throws(() => readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: 'ftp://x/1/q' }), /RETRY_QUEUE_URL must be an https:\/\/ queue URL/);
+  });
+});
+
+describe('readRetryEnvironment', () => {
+  it('reads the queues and the retry policy, with defaults', () => {
+    const env = readRetryEnvironment(retry);
+    assert.deepEqual(
+      { ...env, cluster: env.cluster ?? null },
+      { region: 'eu-west-1', clusterName: 'ci', cluster: null, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900 },
+    );
+  });
+  it('names each missing or malformed variable', () => {
+    assert.throws(() => readRetryEnvironment({ ...retry, RETRY_QUEUE_URL: undefined }), /RETRY_QUEUE_URL is not set/);
+    assert.throws(() => readRetryEnvironment({ ...retry, DEAD_LETTER_QUEUE_URL: '' }), /DEAD_LETTER_QUEUE_URL is not set/);
+    assert.throws(() => readRetryEnvironment({ ...retry, RETRY_MAX_ATTEMPTS: 'ten' }), /RETRY_MAX_ATTEMPTS must be a whole number from 2 to 100, got "ten"/);
+    assert.throws(() => readRetryEnvironment({ ...retry, RETRY_BACKOFF_BASE_SECONDS: '60', RETRY_BACKOFF_MAX_SECONDS: '30' }), /must not be less than/);
+    assert.throws(() => readRetryEnvironment({ ...retry, CLUSTER_ENDPOINT: 'https://x' }), /CLUSTER_ENDPOINT and CLUSTER_CA go together/);
+  });
+});
