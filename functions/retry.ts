@@ -6,6 +6,7 @@ import { createClusterResources, type CreateTimings } from './adapters/cluster-r
 import { readRetryEnvironment } from './adapters/environment.ts';
 import { createRetryQueueOperations } from './adapters/retry-queue.ts';
 import { parsePendingCreation, retryDelaySeconds, retryPendingCreation, type RetryDecision } from './core/retry-creation.ts';
+import { messageOf } from './adapters/error-message.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
 const env = readRetryEnvironment(process.env);
@@ -118,10 +119,4 @@ async function postpone(record: SQSRecord, attempt: number, reason: string): Pro
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
-}
-
-function messageOf(error: unknown): string {
-  const name = (error as { name?: string }).name;
-  const message = error instanceof Error ? error.message : String(error);
-  return name && name !== 'Error' && !message.includes(name) ? `${name}: ${message}` : message;
 }

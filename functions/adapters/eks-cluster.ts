@@ -1,5 +1,6 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { ClusterLookupError } from './adapter-errors.ts';
+import { messageOf } from './error-message.ts';
 
 /** What the Kubernetes client needs to reach a cluster: its API endpoint and its CA as PEM. */
 export interface ClusterAccess {
@@ -84,8 +85,4 @@ async function regionOf(eks: EKSClient): Promise<string> {
   } catch {
     return 'unknown';
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

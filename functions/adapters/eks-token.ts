@@ -3,6 +3,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { EksTokenError } from './adapter-errors.ts';
+import { messageOf } from './error-message.ts';
 
 /** A bearer token for an EKS cluster, and when a kubectl-style client should stop using it. */
 export interface EksToken {
@@ -137,8 +138,4 @@ function rfc3986(text: string): string {
 
 function formatTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeconfigError } from './adapter-errors.ts';
 import type { KubernetesConnection } from './kubernetes-api.ts';
+import { messageOf } from './error-message.ts';
 
 // Used by the local `serve` only: client-node is too heavy a cold start for the Lambda.
 
@@ -143,8 +144,4 @@ function defaultKubeconfigFiles(context: string | undefined): string {
   const files = findKubeconfig({ context });
   if (files === undefined) throw new KubeconfigError('no kubeconfig found (KUBECONFIG or ~/.kube/config, with a current context)');
   return files;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

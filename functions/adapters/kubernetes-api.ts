@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import https from 'node:https';
 import type { V1Status } from '@kubernetes/client-node';
 import type { CreateResource, CreateResult, KubernetesObject } from '../core/delivery-types.ts';
+import { messageOf } from './error-message.ts';
 
 /** Where the Kubernetes API is and how to prove who we are. TLS verification is never optional. */
 export interface KubernetesConnection {
@@ -276,8 +277,4 @@ function headerOf(headers: Record<string, string | string[] | undefined>, name: 
 
 function clip(text: string, max = MAX_MESSAGE_CHARS): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 import { WebhookSecretUnavailableError } from './adapter-errors.ts';
 import type { SecretValueReader } from './secrets-manager-call.ts';
+import { messageOf } from './error-message.ts';
 
 const DEFAULT_TTL_MS = 5 * 60_000;
 const DEFAULT_MAX_STALE_MS = 60 * 60_000;
@@ -60,10 +61,4 @@ export function createWebhookSecretSource(options: {
     });
     return pending;
   };
-}
-
-function messageOf(error: unknown): string {
-  const name = (error as { name?: string }).name;
-  const message = error instanceof Error ? error.message : String(error);
-  return name && name !== 'Error' && !message.includes(name) ? `${name}: ${message}` : message;
 }
