@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,9 +16,12 @@ export interface RetryQueueProps {
   /** The webhook function: it may send to the retry queue, and do nothing else with it. */
   readonly webhookFunction: lambda.IFunction;
   readonly clusterName: string;
-  /** Given together, the retry function skips DescribeCluster (and is not granted it). */
-  readonly clusterEndpoint?: string;
-  readonly clusterCa?: string;
+  /**
+   * The cluster's API endpoint and CA (PEM, or base64 of it as EKS returns it), literal or deploy-time tokens: the
+   * retry function never calls DescribeCluster and is not granted any EKS permission.
+   */
+  readonly clusterEndpoint: string;
+  readonly clusterCa: string;
   /** The Kubernetes group the retry function's role is mapped to, as the webhook's (tekton/10-bridge-rbac.yaml). */
   readonly kubernetesGroup: string;
   /** Copied into the bundle as BridgeFunction does for every function (the retry function does not read it). */
@@ -58,7 +60,6 @@ export class RetryQueue extends Construct {
   constructor(scope: Construct, id: string, props: RetryQueueProps) {
     super(scope, id);
     const maxAttempts = props.maxAttempts ?? 16;
-    const skipDescribeCluster = props.clusterEndpoint !== undefined && props.clusterCa !== undefined;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -86,12 +87,13 @@ export class RetryQueue extends Construct {
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       environment: {
         CLUSTER_NAME: props.clusterName,
+        CLUSTER_ENDPOINT: props.clusterEndpoint,
+        CLUSTER_CA: props.clusterCa,
         RETRY_QUEUE_URL: this.queue.queueUrl,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
         RETRY_MAX_ATTEMPTS: String(maxAttempts),
         RETRY_BACKOFF_BASE_SECONDS: String((props.backoffBase ?? Duration.seconds(30)).toSeconds()),
         RETRY_BACKOFF_MAX_SECONDS: String((props.maxBackoff ?? Duration.minutes(15)).toSeconds()),
-        ...(skipDescribeCluster && { CLUSTER_ENDPOINT: props.clusterEndpoint as string, CLUSTER_CA: props.clusterCa as string }),
       },
     });
     const fn = this.retryFunction;
@@ -100,15 +102,6 @@ export class RetryQueue extends Construct {
     this.queue.grantSendMessages(props.webhookFunction);
     fn.addEventSource(new SqsEventSource(this.queue, { ...retryEventSource, reportBatchItemFailures: true }));
     this.deadLetterQueue.grantSendMessages(fn);
-    if (!skipDescribeCluster) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeCluster',
-          actions: ['eks:DescribeCluster'],
-          resources: [Stack.of(this).formatArn({ service: 'eks', resource: 'cluster', resourceName: props.clusterName })],
-        }),
-      );
-    }
     // Its own role, mapped to the same Kubernetes group as the webhook's: it may create PipelineRuns, nothing else.
     new eks.CfnAccessEntry(this, 'RetryAccessEntry', {
       clusterName: props.clusterName,

@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct, Node } from 'constructs';
 import { BridgeFunction, powertoolsEnvironment } from './bridge-function.ts';
 import { defaultTriggersDir, projectRoot } from './function-bundling.ts';
@@ -28,7 +29,10 @@ export interface BridgeSettings {
   readonly namespace: string;
   /** An existing Secrets Manager secret (complete ARN) holding the GitHub webhook secret. */
   readonly webhookSecretArn?: string;
-  /** Given together, they spare the function a DescribeCluster call (and the permission). */
+  /**
+   * Given together, they replace the deploy-time DescribeCluster lookup (no custom resource); otherwise the stack
+   * reads both from the cluster when it is deployed. Either way the functions get them as environment variables.
+   */
   readonly clusterEndpoint?: string;
   readonly clusterCa?: string;
   /** Alarm notifications go to this address through an SNS topic. */
@@ -143,6 +147,8 @@ export class TektonBridgeStack extends Stack {
   readonly buildBotRole: iam.Role;
   readonly alarmTopic?: sns.Topic;
   readonly retryQueue: RetryQueue;
+  /** The deploy-time DescribeCluster call; absent when `clusterEndpoint` and `clusterCa` are given. */
+  readonly clusterLookup?: cr.AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: TektonBridgeStackProps) {
     super(scope, id, {
@@ -152,7 +158,21 @@ export class TektonBridgeStack extends Stack {
     });
     const name = this.stackName;
     const clusterArn = this.formatArn({ service: 'eks', resource: 'cluster', resourceName: props.clusterName });
-    const skipDescribeCluster = props.clusterEndpoint !== undefined && props.clusterCa !== undefined;
+
+    // --- The cluster's endpoint and CA, resolved at deploy time -----------------------------------
+    // Neither function calls eks:DescribeCluster at run time (it would cost each cold container the EKS client and a
+    // round trip), and neither role may: the values are given, or read once here by a custom resource.
+    let clusterEndpoint: string;
+    let clusterCa: string;
+    if (props.clusterEndpoint !== undefined && props.clusterCa !== undefined) {
+      clusterEndpoint = props.clusterEndpoint;
+      clusterCa = props.clusterCa;
+    } else {
+      this.clusterLookup = this.addClusterLookup(name, props.clusterName, clusterArn);
+      clusterEndpoint = this.clusterLookup.getResponseField('cluster.endpoint');
+      // Base64 of the PEM, as EKS returns it; the functions accept that as well as PEM.
+      clusterCa = this.clusterLookup.getResponseField('cluster.certificateAuthority.data');
+    }
 
     // --- Webhook secret -------------------------------------------------------------------------
     let generatedSecret: secretsmanager.Secret | undefined;
@@ -177,17 +197,13 @@ export class TektonBridgeStack extends Stack {
       logRetention,
       environment: {
         CLUSTER_NAME: props.clusterName,
+        CLUSTER_ENDPOINT: clusterEndpoint,
+        CLUSTER_CA: clusterCa,
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
-        ...(skipDescribeCluster && { CLUSTER_ENDPOINT: props.clusterEndpoint, CLUSTER_CA: props.clusterCa }),
       },
     });
     const fn = this.webhookFunction;
 
-    if (!skipDescribeCluster) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'DescribeCluster', actions: ['eks:DescribeCluster'], resources: [clusterArn] }),
-      );
-    }
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadWebhookSecret',
@@ -210,7 +226,8 @@ export class TektonBridgeStack extends Stack {
       namePrefix: name,
       webhookFunction: fn,
       clusterName: props.clusterName,
-      ...(skipDescribeCluster && { clusterEndpoint: props.clusterEndpoint, clusterCa: props.clusterCa }),
+      clusterEndpoint,
+      clusterCa,
       kubernetesGroup: bridgeKubernetesGroup,
       triggersDir: props.triggersDir,
       logRetention,
@@ -401,6 +418,50 @@ export class TektonBridgeStack extends Stack {
     if (this.alarmTopic !== undefined) {
       new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     }
+  }
+
+  /**
+   * One eks:DescribeCluster call when the stack is created (again only if the call changes, i.e. another clusterName),
+   * by CDK's AwsCustomResource. Its Lambda function gets a role of its own, as the bridge's functions do: it may write
+   * to its own log group (kept a month) and describe this one cluster, instead of AWSLambdaBasicExecutionRole.
+   */
+  private addClusterLookup(name: string, clusterName: string, clusterArn: string): cr.AwsCustomResource {
+    const functionName = `${name}-cluster-lookup`;
+    const logGroup = new logs.LogGroup(this, 'ClusterLookupLogGroup', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'ClusterLookupRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${functionName} function: reads the endpoint and CA of ${clusterName} at deploy time`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    return new cr.AwsCustomResource(this, 'ClusterLookup', {
+      resourceType: 'Custom::EksClusterLookup',
+      functionName,
+      role,
+      logGroup,
+      // The SDK v3 in the nodejs runtime has DescribeCluster; no download of the latest SDK during the deployment.
+      installLatestAwsSdk: false,
+      onUpdate: {
+        service: 'eks',
+        action: 'DescribeCluster',
+        parameters: { name: clusterName },
+        physicalResourceId: cr.PhysicalResourceId.of(clusterName),
+        // Only these two come back: a custom resource's response is limited to 4 KB.
+        outputPaths: ['cluster.endpoint', 'cluster.certificateAuthority.data'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ sid: 'DescribeCluster', actions: ['eks:DescribeCluster'], resources: [clusterArn] }),
+      ]),
+    });
   }
 
   private addQueryDefinitions(name: string, logGroup: logs.ILogGroup): void {

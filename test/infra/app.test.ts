@@ -70,6 +70,8 @@ describe('readBridgeSettings', () => {
     });
     assert.equal(settings.namespace, 'builds');
     assert.equal(settings.alarmEmail, 'ops@example.com');
+    assert.equal(settings.clusterEndpoint, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
+    assert.equal(settings.clusterCa, 'LS0tLS1CRUdJTg==');
     assert.equal(settings.triggersDir, path.join(projectRoot, 'test/fixtures/triggers/valid'));
   });
 
@@ -107,6 +109,24 @@ describe('infra/app.ts', () => {
     assert.equal(existsSync(path.join(outRoot, 'invalid', 'TektonBridge.template.json')), false, 'no template written');
   });
 
+  it('with clusterEndpoint and clusterCa, synthesizes no lookup and no eks: permission', async () => {
+    const outdir = path.join(outRoot, 'override');
+    const result = await runApp(
+      { clusterName: 'demo', clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' },
+      outdir,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const text = readFileSync(path.join(outdir, 'TektonBridge.template.json'), 'utf8');
+    assert.doesNotMatch(text, /Custom::EksClusterLookup|DescribeCluster|"eks:/);
+    const template = JSON.parse(text) as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }> };
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    assert.equal(functions.length, 2);
+    for (const fn of functions) {
+      assert.equal(fn.Properties.Environment?.Variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
+      assert.equal(fn.Properties.Environment?.Variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
+    }
+  });
+
   it('synthesizes with the CDK CLI offline, bundling the real webhook with its triggers', async () => {
     // Prepare
     const outdir = path.join(outRoot, 'cli');
@@ -114,11 +134,19 @@ describe('infra/app.ts', () => {
     const result = await run('npx', ['--no-install', 'cdk', 'synth', '-c', 'clusterName=demo', '-o', outdir, '--quiet', '--no-notices'], {}, 120_000);
     // Assess
     assert.equal(result.status, 0, result.stderr);
-    const template = JSON.parse(readFileSync(path.join(outdir, 'TektonBridge.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const template = JSON.parse(readFileSync(path.join(outdir, 'TektonBridge.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     assert.ok(Object.values(template.Resources).some((r) => r.Type === 'AWS::Lambda::Function'));
+    // Without clusterEndpoint/clusterCa, the endpoint and CA are read at deploy time by a DescribeCluster custom resource.
+    const lookups = Object.values(template.Resources).filter((r) => r.Type === 'Custom::EksClusterLookup');
+    assert.equal(lookups.length, 1);
+    assert.match(String(lookups[0]?.Properties.Create), /"service":"eks","action":"DescribeCluster","parameters":\{"name":"demo"\}/);
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    assert.equal(assets.length, 2, `the webhook and the retry function: ${assets.join(', ')}`);
-    for (const name of assets) {
+    // The two bridge bundles, and CDK's prebuilt AwsCustomResource handler (index.js, no bundling) for the lookup.
+    const bundles = assets.filter((name) => existsSync(path.join(outdir, name, 'index.mjs')));
+    assert.equal(bundles.length, 2, `the webhook and the retry function: ${assets.join(', ')}`);
+    assert.equal(assets.length, 3, `the two bundles and the custom resource handler: ${assets.join(', ')}`);
+    assert.ok(assets.some((name) => !bundles.includes(name) && existsSync(path.join(outdir, name, 'index.js'))), 'the custom resource handler');
+    for (const name of bundles) {
       const asset = path.join(outdir, name);
       assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
       assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));

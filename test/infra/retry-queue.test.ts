@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -15,9 +15,14 @@ import { RetryQueue, type RetryQueueProps } from '../../infra/retry-queue.ts';
 import { cdkJsonContext, fixtureHandler } from './stack-fixture.ts';
 
 const triggersDir = path.join(projectRoot, 'triggers');
+const givenEndpoint = 'https://ABC.gr7.eu-west-1.eks.amazonaws.com';
+const givenCa = 'LS0tLS1CRUdJTg==';
 
-/** The smallest stack that uses the construct as the lead's stack will: a webhook function, the queue, a dashboard. */
-function buildRetryStack(overrides: Partial<RetryQueueProps> = {}) {
+/**
+ * The smallest stack that uses the construct as the lead's stack will: a webhook function, the queue, a dashboard.
+ * `cluster` may build the endpoint and CA in the stack (as the deploy-time lookup does); default: literal values.
+ */
+function buildRetryStack(overrides: Partial<RetryQueueProps> = {}, cluster?: (stack: Stack) => Pick<RetryQueueProps, 'clusterEndpoint' | 'clusterCa'>) {
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'RetryQueueTest');
   const webhook = new BridgeFunction(stack, 'WebhookFunction', { entry: fixtureHandler, functionName: 'test-webhook', triggersDir });
@@ -26,9 +31,12 @@ function buildRetryStack(overrides: Partial<RetryQueueProps> = {}) {
     namePrefix: 'test',
     webhookFunction: webhook,
     clusterName: 'demo',
+    clusterEndpoint: givenEndpoint,
+    clusterCa: givenCa,
     kubernetesGroup: 'tekton-bridge',
     triggersDir,
     entry: fixtureHandler,
+    ...cluster?.(stack),
     ...overrides,
   });
   webhook.addEnvironment('RETRY_QUEUE_URL', retry.queue.queueUrl);
@@ -87,6 +95,8 @@ describe('RetryQueue construct', () => {
     assert.equal(props.LoggingConfig.LogFormat, 'JSON');
     assert.deepEqual(props.Environment.Variables, {
       CLUSTER_NAME: 'demo',
+      CLUSTER_ENDPOINT: givenEndpoint,
+      CLUSTER_CA: givenCa,
       RETRY_QUEUE_URL: ref(stack, retry.queue),
       DEAD_LETTER_QUEUE_URL: ref(stack, retry.deadLetterQueue),
       RETRY_MAX_ATTEMPTS: '16',
@@ -117,14 +127,14 @@ describe('RetryQueue construct', () => {
     assert.deepEqual(
       retryGrants.map((g) => g.actions.join(' ')).sort(),
       [
-        'eks:DescribeCluster',
         'sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl sqs:ReceiveMessage',
         'sqs:GetQueueAttributes sqs:GetQueueUrl sqs:SendMessage',
       ],
     );
     assert.deepEqual(retryGrants.find((g) => g.actions.includes('sqs:ReceiveMessage'))?.resource, arn(stack, retry.queue));
     assert.deepEqual(retryGrants.find((g) => g.actions.includes('sqs:SendMessage'))?.resource, arn(stack, retry.deadLetterQueue));
-    assert.match(JSON.stringify(retryGrants.find((g) => g.actions.includes('eks:DescribeCluster'))?.resource), /:cluster\/demo"/);
+    // No EKS action at all: the endpoint and CA come in the environment, the cluster access through the access entry.
+    assert.equal([...webhookGrants, ...retryGrants].some((g) => g.actions.some((a) => a.startsWith('eks:'))), false);
   });
 
   it('maps the retry function’s own role to the Kubernetes group, as the webhook’s', () => {
@@ -165,14 +175,23 @@ describe('RetryQueue construct', () => {
     }
   });
 
-  it('skips DescribeCluster (and its grant) when the endpoint and CA are given', () => {
-    const given = buildRetryStack({ clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' });
-    const grants = grantsOf(given.template, ref(given.stack, given.retry.retryFunction.functionRole));
-    assert.equal(grants.some((g) => g.actions.includes('eks:DescribeCluster')), false);
+  it('takes the endpoint and CA as deploy-time tokens too (the stack’s DescribeCluster custom resource), granting no EKS action', () => {
+    let lookupId = '';
+    const given = buildRetryStack({}, (stack) => {
+      const lookup = new CfnResource(stack, 'Lookup', { type: 'Custom::Lookup', properties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:lookup' } });
+      lookupId = stack.getLogicalId(lookup);
+      return { clusterEndpoint: lookup.getAtt('cluster.endpoint').toString(), clusterCa: lookup.getAtt('cluster.certificateAuthority.data').toString() };
+    });
     given.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'test-retry',
-      Environment: { Variables: { CLUSTER_ENDPOINT: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', CLUSTER_CA: 'LS0tLS1CRUdJTg==' } },
+      Environment: {
+        Variables: {
+          CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookupId, 'cluster.endpoint'] },
+          CLUSTER_CA: { 'Fn::GetAtt': [lookupId, 'cluster.certificateAuthority.data'] },
+        },
+      },
     });
+    assert.doesNotMatch(JSON.stringify(given.template.findResources('AWS::IAM::Policy')), /"eks:/);
   });
 });
 
@@ -197,13 +216,9 @@ describe('RetryQueue: cdk-nag and cfn-lint', () => {
   });
 
   it('cfn-lint: no errors, and no warnings but the one CDK generates', () => {
-    const variants = { describe: {}, endpoint: { clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' } };
-    const files = Object.entries(variants).map(([name, overrides]) => {
-      const file = path.join(dir, `${name}.template.json`);
-      writeFileSync(file, JSON.stringify(buildRetryStack(overrides).template.toJSON(), null, 1));
-      return file;
-    });
-    const run = spawnSync('cfn-lint', ['--format', 'json', '--', ...files], { encoding: 'utf8', timeout: 120_000 });
+    const file = path.join(dir, 'retry-queue.template.json');
+    writeFileSync(file, JSON.stringify(buildRetryStack().template.toJSON(), null, 1));
+    const run = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(run.error, undefined, `cfn-lint did not run (${String(run.error)})`);
     const matches = JSON.parse(run.stdout || '[]') as Array<{ Level: string; Message: string; Rule: { Id: string }; Location: { Path?: Array<string | number> } }>;
     const described = matches.map((m) => `${m.Level} ${m.Rule.Id} ${(m.Location.Path ?? []).join('.')}: ${m.Message}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
 import { buildStack, flatten, onlyResource, webhookFunctionResource } from './stack-fixture.ts';
 
@@ -8,13 +8,26 @@ const clusterArn = {
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster/demo']],
 };
 const givenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf';
+const givenEndpoint = 'https://ABC.gr7.eu-west-1.eks.amazonaws.com';
+const givenCa = 'LS0tLS1CRUdJTg==';
+/** CDK's AwsCustomResource runs in one singleton function per stack, with this fixed logical-id prefix. */
+const lookupProviderId = /^AWS679f53fac002430cb0da5b7982bd2287[0-9A-F]{8}$/;
 
-describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no alarm e-mail)', () => {
+/** Every IAM statement attached to a role, through any AWS::IAM::Policy. */
+function statementsOf(template: Template, roleRef: { Ref: string }): Array<{ Sid?: string; Action: string | string[]; Resource: unknown }> {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => flatten(policy.Properties.Roles).includes(flatten(roleRef)))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+describe('TektonBridgeStack (defaults: generated secret, cluster looked up at deploy time, no alarm e-mail)', () => {
   // Prepare
   const { stack, template } = buildStack();
   const fn = webhookFunctionResource(template);
   const fnLogGroup = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/lambda/tekton-bridge-webhook' } }));
   const fnRole = { Ref: stack.getLogicalId(stack.webhookFunction.functionRole.node.defaultChild as never) };
+  const retryRole = { Ref: stack.getLogicalId(stack.retryQueue.retryFunction.functionRole.node.defaultChild as never) };
+  const lookup = onlyResource(template, 'Custom::EksClusterLookup');
 
   it('runs the function with the house defaults', () => {
     assert.equal(fn.resource.Properties.FunctionName, 'tekton-bridge-webhook');
@@ -36,6 +49,8 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
   it('gives the function exactly the contract’s environment', () => {
     assert.deepEqual(fn.resource.Properties.Environment.Variables, {
       CLUSTER_NAME: 'demo',
+      CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup.id, 'cluster.endpoint'] },
+      CLUSTER_CA: { 'Fn::GetAtt': [lookup.id, 'cluster.certificateAuthority.data'] },
       WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
@@ -51,7 +66,7 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
     template.hasOutput('FunctionLogGroup', { Value: { Ref: fnLogGroup[0]?.[0] } });
   });
 
-  it('lets the function write its own logs, describe its cluster and read its secret, and nothing else', () => {
+  it('lets the function write its own logs, read its secret and send to the retry queue, and nothing else', () => {
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [fnRole] } });
     assert.equal(Object.keys(policies).length, 1);
     const [policy] = Object.values(policies);
@@ -62,7 +77,6 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: { 'Fn::GetAtt': [fnLogGroup[0]?.[0], 'Arn'] },
       },
-      { Sid: 'DescribeCluster', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: clusterArn },
       {
         Sid: 'ReadWebhookSecret',
         Effect: 'Allow',
@@ -81,6 +95,80 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
     assert.deepEqual(role?.Properties.AssumeRolePolicyDocument.Statement, [
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
+  });
+
+  it('reads the cluster’s endpoint and CA once, at deploy time, with one DescribeCluster custom resource', () => {
+    const properties = lookup.resource.Properties;
+    assert.equal(properties.InstallLatestAwsSdk, false, 'the runtime’s SDK, no download during the deployment');
+    // Only onCreate/onUpdate: the call runs when the resource is created, or changed (another clusterName).
+    assert.equal(properties.Delete, undefined);
+    const call = {
+      service: 'eks',
+      action: 'DescribeCluster',
+      parameters: { name: 'demo' },
+      physicalResourceId: { id: 'demo' },
+      outputPaths: ['cluster.endpoint', 'cluster.certificateAuthority.data'],
+    };
+    assert.deepEqual(JSON.parse(properties.Create as string), call);
+    assert.deepEqual(JSON.parse(properties.Update as string), call);
+    assert.equal(stack.clusterLookup?.node.path, 'TektonBridge/ClusterLookup');
+  });
+
+  it('lets the lookup describe this cluster only, and write its own logs (kept a month), with no managed policy', () => {
+    const provider = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => lookupProviderId.test(id));
+    assert.equal(provider.length, 1, 'one provider function');
+    const [providerId, providerBody] = provider[0]!;
+    assert.deepEqual(lookup.resource.Properties.ServiceToken, { 'Fn::GetAtt': [providerId, 'Arn'] });
+    assert.equal(providerBody.Properties.FunctionName, 'tekton-bridge-cluster-lookup');
+    const lookupLogs = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/lambda/tekton-bridge-cluster-lookup' } }));
+    assert.equal(lookupLogs.length, 1);
+    assert.equal(lookupLogs[0]?.[1].Properties.RetentionInDays, 30);
+    assert.deepEqual(providerBody.Properties.LoggingConfig, { LogGroup: { Ref: lookupLogs[0]?.[0] } });
+
+    const roleRef = { Ref: (providerBody.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0] };
+    assert.notDeepEqual(roleRef, fnRole);
+    assert.notDeepEqual(roleRef, retryRole);
+    const role = template.findResources('AWS::IAM::Role')[roleRef.Ref];
+    assert.equal(role?.Properties.ManagedPolicyArns, undefined, 'no AWSLambdaBasicExecutionRole');
+    assert.deepEqual(role?.Properties.AssumeRolePolicyDocument.Statement, [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    assert.deepEqual(
+      statementsOf(template, roleRef).sort((a, b) => String(a.Sid).localeCompare(String(b.Sid))),
+      [
+        { Sid: 'DescribeCluster', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: clusterArn },
+        { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [lookupLogs[0]?.[0], 'Arn'] } },
+      ],
+    );
+    // The DescribeCluster grant is the AwsCustomResource's own policy, in place before the call runs.
+    const [crPolicyId, crPolicy] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([, p]) => flatten(p).includes('eks:DescribeCluster'))!;
+    assert.deepEqual(crPolicy.Properties.Roles, [roleRef]);
+    assert.deepEqual(lookup.resource.DependsOn, [crPolicyId]);
+  });
+
+  it('hands both functions the endpoint and CA from the lookup, and neither function role any eks: action', () => {
+    for (const name of ['tekton-bridge-webhook', 'tekton-bridge-retry']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: name,
+        Environment: {
+          Variables: Match.objectLike({
+            CLUSTER_NAME: 'demo',
+            CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup.id, 'cluster.endpoint'] },
+            CLUSTER_CA: { 'Fn::GetAtt': [lookup.id, 'cluster.certificateAuthority.data'] },
+          }),
+        },
+      });
+    }
+    for (const role of [fnRole, retryRole]) {
+      const actions = statementsOf(template, role).flatMap((s) => [s.Action].flat());
+      assert.ok(actions.length > 0, `${role.Ref} has its grants`);
+      assert.deepEqual(actions.filter((a) => a.startsWith('eks:')), [], `${role.Ref} may not call EKS`);
+    }
+    // The one eks: action in the whole template is the lookup's.
+    const eksStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+      .filter((s) => flatten(s.Action).includes('eks:'));
+    assert.equal(eksStatements.length, 1);
   });
 
   it('maps the function’s role to the Kubernetes group tekton-bridge with an EKS access entry', () => {
@@ -271,12 +359,20 @@ describe('TektonBridgeStack (defaults: generated secret, DescribeCluster, no ala
 });
 
 describe('TektonBridgeStack with options', () => {
-  it('skips DescribeCluster entirely when endpoint and CA are given', () => {
-    const { template } = buildStack({ clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' });
+  it('skips the lookup entirely when endpoint and CA are given: no custom resource, no eks: permission anywhere', () => {
+    const { stack, template } = buildStack({ clusterEndpoint: givenEndpoint, clusterCa: givenCa });
+    assert.equal(stack.clusterLookup, undefined);
+    template.resourceCountIs('Custom::EksClusterLookup', 0);
+    assert.equal(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => lookupProviderId.test(id)), false);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    assert.doesNotMatch(flatten(template.toJSON()), /DescribeCluster|cluster-lookup/);
     assert.doesNotMatch(flatten(template.findResources('AWS::IAM::Policy')), /eks:/);
-    const variables = webhookFunctionResource(template).resource.Properties.Environment.Variables;
-    assert.equal(variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
-    assert.equal(variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
+    for (const name of ['tekton-bridge-webhook', 'tekton-bridge-retry']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: name,
+        Environment: { Variables: Match.objectLike({ CLUSTER_ENDPOINT: givenEndpoint, CLUSTER_CA: givenCa }) },
+      });
+    }
   });
 
   it('uses an existing secret by ARN: no new secret, GetSecretValue on that ARN only', () => {
@@ -316,6 +412,7 @@ describe('TektonBridgeStack with options', () => {
     const { template } = buildStack({ namespace: 'builds', stackName: 'bridge-two' });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'builds' });
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-webhook' });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-cluster-lookup' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/bridge-two-webhook' });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'bridge-two' });
   });
