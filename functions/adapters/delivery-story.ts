@@ -6,10 +6,10 @@ import {
   type ResultField,
 } from '@aws-sdk/client-cloudwatch-logs';
 
-/** One delivery, one log group, one time window. */
+/** One delivery, the log groups of the functions that handled it, one time window. */
 export interface DeliveryStoryQuery {
   deliveryId: string;
-  logGroup: string;
+  logGroups: readonly string[];
   start: Date;
   end: Date;
 }
@@ -66,7 +66,7 @@ export async function findDeliveryLogs(
 
   const started = await client.send(
     new StartQueryCommand({
-      logGroupName: query.logGroup,
+      logGroupNames: [...query.logGroups],
       startTime: Math.floor(query.start.getTime() / 1000),
       endTime: Math.ceil(query.end.getTime() / 1000),
       queryString: deliveryStoryQueryString(query.deliveryId),
@@ -142,7 +142,9 @@ export function formatDeliveryStory(deliveryId: string, entries: readonly Delive
     const status = typeof fields.status === 'number' || typeof fields.status === 'string' ? `HTTP ${fields.status}` : undefined;
     const outcome = text(fields.outcome);
     const duration = typeof fields.durationMs === 'number' ? `in ${formatMs(fields.durationMs)}` : undefined;
-    lines.push(`  ${timestamp}  ${join([status, outcome, duration]) || text(fields.message) || '(log line)'}`);
+    // The retry function's lines say which attempt they were and for which trigger.
+    const retry = fields.function === 'retry' ? join([`retry attempt ${text(fields.attempt) ?? '?'}`, labelled('trigger', fields.trigger)]) : undefined;
+    lines.push(`  ${timestamp}  ${join([retry, status, outcome, duration]) || text(fields.message) || '(log line)'}`);
     const level = text(fields.level);
     if (level !== undefined && level !== 'INFO') lines.push(`    level: ${level}  ${text(fields.message) ?? ''}`.trimEnd());
     const where = join([

@@ -9,7 +9,7 @@ const USAGE = `usage: tekton-bridge <verb> [flags]
   render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]...
   check   [--triggers DIR]
   token   --cluster NAME --region R
-  why     DELIVERY_ID [--log-group NAME] [--since 24h]
+  why     DELIVERY_ID [--log-group NAME]... [--since 24h]
 `;
 
 type Verb = (argv: string[], io: CliIo) => Promise<number>;
@@ -32,12 +32,13 @@ const VERBS: Record<string, () => Promise<Verb>> = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'log-group': { type: 'string' }, since: { type: 'string', default: '24h' } },
+      options: { 'log-group': { type: 'string', multiple: true }, since: { type: 'string', default: '24h' } },
     });
     const [deliveryId] = positionals;
     if (!deliveryId || positionals.length > 1) throw new UsageError('why takes one DELIVERY_ID');
-    const { runWhyCommand, DEFAULT_WHY_LOG_GROUP } = await import('./why.ts');
-    return runWhyCommand({ deliveryId, logGroup: values['log-group'] ?? DEFAULT_WHY_LOG_GROUP, since: values.since }, io);
+    const { runWhyCommand, DEFAULT_WHY_LOG_GROUP, DEFAULT_RETRY_LOG_GROUP } = await import('./why.ts');
+    const logGroups = values['log-group'] ?? [DEFAULT_WHY_LOG_GROUP, DEFAULT_RETRY_LOG_GROUP];
+    return runWhyCommand({ deliveryId, logGroups, since: values.since }, io);
   },
 };
 

@@ -1,12 +1,14 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { findDeliveryLogs, formatDeliveryStory, type DeliveryStoryPolling } from '../adapters/delivery-story.ts';
 
-/** The deployed function's log group (the CDK stack names it so; its output FunctionLogGroup says it). */
+/** The deployed webhook function's log group (the CDK stack names it so; its output FunctionLogGroup says it). */
 export const DEFAULT_WHY_LOG_GROUP = '/aws/lambda/tekton-bridge-webhook';
+/** The retry function's, where a delivery's queued creations carry on. */
+export const DEFAULT_RETRY_LOG_GROUP = '/aws/lambda/tekton-bridge-retry';
 
 export interface WhyArgs {
   deliveryId: string;
-  logGroup: string;
+  logGroups: readonly string[];
   /** How far back to look: a number and a unit, e.g. 30m, 24h, 7d. */
   since: string;
 }
@@ -38,19 +40,20 @@ export async function runWhyCommand(args: WhyArgs, io: WhyIo, deps: WhyDependenc
     io.stderr(`why: ${JSON.stringify(args.deliveryId)} is not a delivery id (GitHub's X-GitHub-Delivery, e.g. 72d3162e-cc78-11e3-81ab-4c9367dc0958)\n`);
     return 2;
   }
-  if (args.logGroup === '') {
+  if (args.logGroups.length === 0 || args.logGroups.some((group) => group === '')) {
     io.stderr('why: --log-group must name a log group\n');
     return 2;
   }
+  const groups = args.logGroups.join(', ');
 
   const client = deps.client ?? (defaultClient ??= new CloudWatchLogsClient({}));
   const end = deps.now?.() ?? new Date();
   const start = new Date(end.getTime() - sinceMs);
   let result;
   try {
-    result = await findDeliveryLogs(client, { deliveryId: args.deliveryId, logGroup: args.logGroup, start, end }, deps.polling);
+    result = await findDeliveryLogs(client, { deliveryId: args.deliveryId, logGroups: args.logGroups, start, end }, deps.polling);
   } catch (error) {
-    io.stderr(`why: ${describeAwsError(error, args.logGroup)}\n`);
+    io.stderr(`why: ${describeAwsError(error, groups)}\n`);
     return 1;
   }
 
@@ -60,7 +63,7 @@ export async function runWhyCommand(args: WhyArgs, io: WhyIo, deps: WhyDependenc
       return 0;
     case 'not-found':
       io.stderr(
-        `why: no log line for delivery ${args.deliveryId} in ${args.logGroup} over the last ${args.since}.\n` +
+        `why: no log line for delivery ${args.deliveryId} in ${groups} over the last ${args.since}.\n` +
           '  Did it reach the bridge? GitHub shows each attempt under the webhook\'s "Recent Deliveries".\n' +
           '  Older than that? Try a longer --since.\n',
       );
@@ -86,11 +89,11 @@ export function parseSince(since: string): number | undefined {
   return amount > 0 ? amount * UNITS_MS[unit] : undefined;
 }
 
-function describeAwsError(error: unknown, logGroup: string): string {
+function describeAwsError(error: unknown, logGroups: string): string {
   const name = (error as { name?: string }).name;
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'ResourceNotFoundException') {
-    return `log group ${logGroup} not found (is the region right? the stack's output FunctionLogGroup names it)`;
+    return `a log group of ${logGroups} was not found (is the region right? the stack's output FunctionLogGroup names the webhook's)`;
   }
   if (name === 'CredentialsProviderError' || /credential/i.test(message)) {
     return `no AWS credentials: ${message}`;

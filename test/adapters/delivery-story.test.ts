@@ -21,7 +21,7 @@ import {
 const logs = mockClient(CloudWatchLogsClient);
 const client = new CloudWatchLogsClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const window = {
-  logGroup: '/aws/lambda/tekton-bridge-webhook',
+  logGroups: ['/aws/lambda/tekton-bridge-webhook', '/aws/lambda/tekton-bridge-retry'],
   start: new Date('2025-11-24T18:00:00Z'),
   end: new Date('2025-11-25T18:00:00Z'),
 };
@@ -74,7 +74,7 @@ describe('findDeliveryLogs', () => {
     assert.deepEqual(result.status === 'found' && result.entries, [{ timestamp: failedDeliveryLine.timestamp, fields: failedDeliveryLine }]);
     const start = logs.commandCalls(StartQueryCommand)[0]?.args[0].input;
     assert.deepEqual(start, {
-      logGroupName: '/aws/lambda/tekton-bridge-webhook',
+      logGroupNames: ['/aws/lambda/tekton-bridge-webhook', '/aws/lambda/tekton-bridge-retry'],
       startTime: Date.parse('2025-11-24T18:00:00Z') / 1000,
       endTime: Date.parse('2025-11-25T18:00:00Z') / 1000,
       queryString: deliveryStoryQueryString(failedDeliveryId),

@@ -10,13 +10,15 @@ import {
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_WHY_LOG_GROUP, parseSince, runWhyCommand } from '../../functions/cli/why.ts';
+import { DEFAULT_RETRY_LOG_GROUP, DEFAULT_WHY_LOG_GROUP, parseSince, runWhyCommand } from '../../functions/cli/why.ts';
 import {
   createdDeliveryId,
   createdDeliveryLine,
   failedDeliveryId,
   failedDeliveryLine,
   insightsRow,
+  queuedDeliveryId,
+  queuedDeliveryLines,
 } from '../fixtures/delivery-logs.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 
@@ -60,7 +62,7 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
     logs.on(GetQueryResultsCommand).resolvesOnce({ status: 'Running' }).resolves({ status: 'Complete', results: [insightsRow(failedDeliveryLine)] });
     // Act
-    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroup: DEFAULT_WHY_LOG_GROUP, since: '24h' }, out.io, { client, now, polling: instant });
+    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: [DEFAULT_WHY_LOG_GROUP], since: '24h' }, out.io, { client, now, polling: instant });
     // Assess
     assert.equal(code, 0);
     assert.equal(out.stderr, '');
@@ -69,7 +71,7 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
     assert.match(out.stdout, /default-branch {2}failed {3}the cluster refused: pipelineruns\.tekton\.dev is forbidden/);
     assert.match(out.stdout, /timings: secret 12 ms, lookup 30 ms, token 2\.2 ms, api 701 ms\n$/);
     const input = logs.commandCalls(StartQueryCommand)[0]?.args[0].input;
-    assert.equal(input?.logGroupName, '/aws/lambda/tekton-bridge-webhook');
+    assert.deepEqual(input?.logGroupNames, ['/aws/lambda/tekton-bridge-webhook']);
     assert.equal(input?.startTime, Date.parse('2025-11-24T20:00:00Z') / 1000);
     assert.equal(input?.endTime, Date.parse('2025-11-25T20:00:00Z') / 1000);
   });
@@ -78,7 +80,7 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
     const out = capture();
     logs.on(StartQueryCommand).resolves({ queryId: 'q-2' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
-    const code = await runWhyCommand({ deliveryId: 'aaaaaaaa-0000-0000-0000-000000000000', logGroup: DEFAULT_WHY_LOG_GROUP, since: '30m' }, out.io, { client, now, polling: instant });
+    const code = await runWhyCommand({ deliveryId: 'aaaaaaaa-0000-0000-0000-000000000000', logGroups: [DEFAULT_WHY_LOG_GROUP], since: '30m' }, out.io, { client, now, polling: instant });
     assert.equal(code, 1);
     assert.equal(out.stdout, '');
     assert.match(out.stderr, /no log line for delivery aaaaaaaa-0000-0000-0000-000000000000 in \/aws\/lambda\/tekton-bridge-webhook over the last 30m/);
@@ -91,7 +93,7 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Running' });
     logs.on(StopQueryCommand).resolves({ success: true });
-    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroup: DEFAULT_WHY_LOG_GROUP, since: '24h' }, out.io, {
+    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: [DEFAULT_WHY_LOG_GROUP], since: '24h' }, out.io, {
       client,
       now,
       polling: { maxWaitMs: 5_000, pollIntervalMs: 1_000, now: () => clock, sleep: async (ms) => void (clock += ms) },
@@ -101,19 +103,30 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
     assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
   });
 
+  it("tells a queued delivery's story across the webhook's and the retry function's log groups", async () => {
+    const out = capture();
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-2' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: queuedDeliveryLines.map(insightsRow) });
+    const code = await runWhyCommand({ deliveryId: queuedDeliveryId, logGroups: [DEFAULT_WHY_LOG_GROUP, DEFAULT_RETRY_LOG_GROUP], since: '24h' }, out.io, { client, now, polling: instant });
+    assert.equal(code, 0, out.stderr);
+    assert.match(out.stdout, /HTTP 202 {2}queued/);
+    assert.match(out.stdout, /2025-11-25T18:10:31\.000Z {2}retry attempt 2 {2}trigger default-branch {2}created {2}in 35 ms/);
+    assert.deepEqual(logs.commandCalls(StartQueryCommand).at(-1)?.args[0].input.logGroupNames, ['/aws/lambda/tekton-bridge-webhook', '/aws/lambda/tekton-bridge-retry']);
+  });
+
   it('says which log group is missing, and exits 1', async () => {
     const out = capture();
     logs.on(StartQueryCommand).rejects(Object.assign(new Error('The specified log group does not exist.'), { name: 'ResourceNotFoundException' }));
-    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroup: '/aws/lambda/nope', since: '1h' }, out.io, { client, now, polling: instant });
+    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: ['/aws/lambda/nope'], since: '1h' }, out.io, { client, now, polling: instant });
     assert.equal(code, 1);
-    assert.match(out.stderr, /log group \/aws\/lambda\/nope not found/);
+    assert.match(out.stderr, /a log group of \/aws\/lambda\/nope was not found/);
   });
 
   it('refuses a bad --since or delivery id with exit 2, before calling AWS', async () => {
     const out = capture();
-    assert.equal(await runWhyCommand({ deliveryId: failedDeliveryId, logGroup: DEFAULT_WHY_LOG_GROUP, since: 'yesterday' }, out.io, { client }), 2);
+    assert.equal(await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: [DEFAULT_WHY_LOG_GROUP], since: 'yesterday' }, out.io, { client }), 2);
     assert.match(out.stderr, /--since must be a number and a unit/);
-    assert.equal(await runWhyCommand({ deliveryId: 'x" or 1=1', logGroup: DEFAULT_WHY_LOG_GROUP, since: '1h' }, out.io, { client }), 2);
+    assert.equal(await runWhyCommand({ deliveryId: 'x" or 1=1', logGroups: [DEFAULT_WHY_LOG_GROUP], since: '1h' }, out.io, { client }), 2);
     assert.match(out.stderr, /is not a delivery id/);
     assert.equal(logs.commandCalls(StartQueryCommand).length, 0);
   });
@@ -155,7 +168,7 @@ describe('runWhyCommand against moto', { timeout: 60_000 }, () => {
 
   it('finds the one delivery among others and tells its story', async () => {
     const out = capture();
-    const code = await runWhyCommand({ deliveryId: createdDeliveryId, logGroup, since: '24h' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
+    const code = await runWhyCommand({ deliveryId: createdDeliveryId, logGroups: [logGroup], since: '24h' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
     assert.equal(code, 0, out.stderr);
     assert.match(out.stdout, new RegExp(`^delivery ${createdDeliveryId} `));
     assert.match(out.stdout, /HTTP 202 {2}created/);
@@ -164,22 +177,22 @@ describe('runWhyCommand against moto', { timeout: 60_000 }, () => {
 
   it('answers no such delivery for an id that never came', async () => {
     const out = capture();
-    const code = await runWhyCommand({ deliveryId: 'bbbbbbbb-1111-2222-3333-444444444444', logGroup, since: '24h' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
+    const code = await runWhyCommand({ deliveryId: 'bbbbbbbb-1111-2222-3333-444444444444', logGroups: [logGroup], since: '24h' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
     assert.equal(code, 1);
     assert.match(out.stderr, /no log line for delivery bbbbbbbb-1111-2222-3333-444444444444/);
   });
 
   it('leaves out lines older than --since', async () => {
     const out = capture();
-    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroup, since: '30m' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
+    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: [logGroup], since: '30m' }, out.io, { client, now: () => realNow, polling: { pollIntervalMs: 50 } });
     assert.equal(code, 1, 'the failed delivery was logged 2 hours ago');
     assert.match(out.stderr, /no log line for delivery/);
   });
 
   it('says so when the log group does not exist', async () => {
     const out = capture();
-    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroup: '/aws/lambda/other-stack-webhook', since: '24h' }, out.io, { client, now: () => realNow });
+    const code = await runWhyCommand({ deliveryId: failedDeliveryId, logGroups: ['/aws/lambda/other-stack-webhook'], since: '24h' }, out.io, { client, now: () => realNow });
     assert.equal(code, 1);
-    assert.match(out.stderr, /log group \/aws\/lambda\/other-stack-webhook not found/);
+    assert.match(out.stderr, /a log group of \/aws\/lambda\/other-stack-webhook was not found/);
   });
 });
