@@ -16,36 +16,33 @@ export function optionalEnv(env: Env, name: string): string | undefined {
   return env[name]?.trim() || undefined;
 }
 
-export function httpsUrlEnv(env: Env, name: string): string | undefined {
+function urlEnv(env: Env, name: string, what: string, expected: string): { value: string; url: URL } | undefined {
   const value = optionalEnv(env, name);
   if (value === undefined) return undefined;
-  let url: URL;
   try {
-    url = new URL(value);
+    return { value, url: new URL(value) };
   } catch {
-    throw new EnvironmentError(`environment variable ${name} is not a URL: expected https://…`);
+    throw new EnvironmentError(`environment variable ${name} is not ${what}: expected ${expected}`);
   }
-  if (url.protocol !== 'https:') throw new EnvironmentError(`environment variable ${name} must be an https:// URL`);
-  return value;
+}
+
+export function httpsUrlEnv(env: Env, name: string): string | undefined {
+  const found = urlEnv(env, name, 'a URL', 'https://…');
+  if (found && found.url.protocol !== 'https:') throw new EnvironmentError(`environment variable ${name} must be an https:// URL`);
+  return found?.value;
 }
 
 /** An SQS queue URL: https:// in AWS; http:// too, for a local emulator reached through AWS_ENDPOINT_URL_SQS. */
 export function queueUrlEnv(env: Env, name: string): string | undefined {
-  const value = optionalEnv(env, name);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new EnvironmentError(`environment variable ${name} is not a queue URL: expected https://sqs.<region>.amazonaws.com/<account>/<queue>`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+  const found = urlEnv(env, name, 'a queue URL', 'https://sqs.<region>.amazonaws.com/<account>/<queue>');
+  if (found === undefined) return undefined;
+  if (found.url.protocol !== 'https:' && found.url.protocol !== 'http:') {
     throw new EnvironmentError(`environment variable ${name} must be an https:// queue URL`);
   }
-  if (url.pathname.split('/').filter(Boolean).length < 2) {
+  if (found.url.pathname.split('/').filter(Boolean).length < 2) {
     throw new EnvironmentError(`environment variable ${name} is not a queue URL: expected …/<account>/<queue>`);
   }
-  return value;
+  return found.value;
 }
 
 /** A whole number within bounds, or the default when unset. */

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { EksTokenError } from '../../functions/adapters/adapter-errors.ts';
@@ -9,6 +7,7 @@ import { createEksToken, createEksTokenProvider } from '../../functions/adapters
 import { createResourceCreator } from '../../functions/adapters/kubernetes-api.ts';
 import { runTokenCommand } from '../../functions/cli/token.ts';
 import { startKubeApiServer, verifyEksToken } from '../support/kube-api-server.ts';
+import { commandOnPath } from '../support/command-on-path.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const SESSION = { ...CREDENTIALS, accessKeyId: 'ASIAEXAMPLE', sessionToken: 'FwoGZXIvYXdzEXAMPLE/session+token==' };
@@ -21,14 +20,7 @@ interface ExecCredential {
   status: { expirationTimestamp: string; token: string };
 }
 
-const awsCliAvailable = (process.env.PATH ?? '').split(delimiter).some((dir) => {
-  try {
-    accessSync(join(dir, 'aws'), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const awsCliAvailable = commandOnPath('aws');
 
 async function awsEksGetToken(credentials: typeof SESSION | typeof CREDENTIALS, cluster: string, region: string): Promise<ExecCredential> {
   const env: NodeJS.ProcessEnv = {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -10,19 +9,13 @@ import { connectionFromKubeconfig, findKubeconfig } from '../../functions/adapte
 import { createResourceCreator } from '../../functions/adapters/kubernetes-api.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
+import { commandOnPath } from '../support/command-on-path.ts';
 
 const TOKEN = 'kubeconfig-test-token';
 const AWS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'kubeconfig/test+secret' };
 const TOKEN_COMMAND = fileURLToPath(new URL('../../functions/cli/token.ts', import.meta.url));
 
-const awsCliAvailable = (process.env.PATH ?? '').split(delimiter).some((dir) => {
-  try {
-    accessSync(join(dir, 'aws'), constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const awsCliAvailable = commandOnPath('aws');
 
 function pipelineRun(name: string): KubernetesObject {
   return {

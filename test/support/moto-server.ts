@@ -9,9 +9,8 @@
  * Each start is a fresh, empty emulator. `stop()` kills the whole process group (the pyenv shim, the Python server).
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { request } from 'node:http';
-import { delimiter, join } from 'node:path';
+import { commandOnPath } from './command-on-path.ts';
 
 export interface MotoServer {
   endpoint: string;
@@ -27,7 +26,7 @@ export const MOTO_CLIENT_SETTINGS = {
 
 export async function startMotoServer(options: { startTimeoutMs?: number } = {}): Promise<MotoServer> {
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  if (!onPath('moto_server')) {
+  if (!commandOnPath('moto_server')) {
     throw new Error('moto_server is not on PATH: .ci/run must install it (pip install "moto[server]") before the tests run');
   }
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
@@ -118,13 +117,3 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
