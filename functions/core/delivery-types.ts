@@ -41,8 +41,19 @@ export type CreateResult =
   | { outcome: 'created' | 'duplicate' }
   | { outcome: 'failed'; reason: string; retryable: boolean };
 
+/** A Kubernetes service account, by namespace and name. */
+export interface ServiceAccountRef {
+  namespace: string;
+  name: string;
+}
+
+export interface CreateOptions {
+  /** Create as this service account (Kubernetes impersonation), as Tekton Triggers does for a `serviceAccountName`. */
+  impersonate?: ServiceAccountRef;
+}
+
 /** Creates one object on the cluster. Adapters implement it over node:https. */
-export type CreateResource = (object: KubernetesObject) => Promise<CreateResult>;
+export type CreateResource = (object: KubernetesObject, options?: CreateOptions) => Promise<CreateResult>;
 
 export interface TriggerResult {
   trigger: string;

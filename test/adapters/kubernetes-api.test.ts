@@ -48,6 +48,8 @@ interface Row {
   staleTokenFirst?: boolean;
   timeoutMs?: number;
   unreachable?: boolean;
+  /** Refused by the bridge itself: no request reaches the server. */
+  notSent?: boolean;
   expected: { outcome: string; retryable?: boolean; reason?: RegExp | string };
   path?: string;
   landed: boolean;
@@ -142,12 +144,41 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
     },
     {
       name: '422 passes on the API\'s own message',
-      object: pipelineRun('Build_422'),
+      object: pipelineRun('build-422'),
+      faults: [{ kind: 'status', code: 422 }],
       expected: {
         outcome: 'failed',
         retryable: false,
-        reason: /^PipelineRun\.tekton\.dev "Build_422" is invalid: metadata\.name: Invalid value: "Build_422": a lowercase RFC 1123 subdomain/,
+        reason: /^admission webhook "validation\.webhook\.pipeline\.tekton\.dev" denied the request: validation failed/,
       },
+      landed: false,
+    },
+    {
+      name: 'an invalid name is refused before anything is sent',
+      object: pipelineRun('Build_422'),
+      expected: { outcome: 'failed', retryable: false, reason: 'name "Build_422" is not a DNS-1123 subdomain' },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'a kind that would climb the path is refused before anything is sent',
+      object: { ...pipelineRun('build-kind'), kind: '../../../api/v1/namespaces/kube-system/secrets#' },
+      expected: { outcome: 'failed', retryable: false, reason: /^kind "\.\.\/\.\.\/\.\.\/api\/v1\/namespaces\/kube-system\/secrets#" is not a Kubernetes kind$/ },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'an apiVersion with a path in it is refused before anything is sent',
+      object: { ...pipelineRun('build-api'), apiVersion: 'tekton.dev/v1/../../../api/v1' },
+      expected: { outcome: 'failed', retryable: false, reason: /^apiVersion "tekton\.dev\/v1\/\.\.\/\.\.\/\.\.\/api\/v1" is not of the form group\/version$/ },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'a namespace with an encoded slash is refused before anything is sent',
+      object: pipelineRun('build-ns', { namespace: 'ci%2F..%2Fkube-system' }),
+      expected: { outcome: 'failed', retryable: false, reason: /^namespace "ci%2F\.\.%2Fkube-system" is not a DNS-1123 label$/ },
+      notSent: true,
       landed: false,
     },
     {
@@ -234,8 +265,9 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
 
       const name = row.object.metadata.name;
       const posts = server.requests.filter((r) => (r.body as KubernetesObject | undefined)?.metadata?.name === name);
-      if (row.unreachable) {
+      if (row.unreachable || row.notSent) {
         assert.equal(posts.length, 0);
+        if (row.notSent) assert.equal(server.requests.filter((r) => r.method !== 'POST' || r.path.includes('..') || r.path.includes('%2F')).length, 0);
       } else {
         assert.ok(posts.length >= 1, 'the request reached the server');
         for (const post of posts) {
