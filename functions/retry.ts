@@ -13,7 +13,7 @@ const env = readRetryEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName, function: 'retry' } });
 const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
 const credentials = fromEnv();
-const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 const queue = createRetryQueueOperations({
   region: env.region,
   credentials,

@@ -26,7 +26,7 @@ const readSecrets = createWebhookSecretSource({
   client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
   secretId: env.webhookSecretArn,
 });
-const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded only when one fails.
 const sendToRetryQueue = env.retryQueueUrl
   ? createRetryQueueSender({ region: env.region, credentials, endpoint: env.sqsEndpoint, queueUrl: env.retryQueueUrl, maxAttempts: 2, timeoutMs: 2000 })

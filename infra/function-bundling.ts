@@ -37,11 +37,10 @@ export const functionBundling = {
   keepNames: true,
   mainFields: ['module', 'main'],
   banner: createRequireBanner,
-  // Loaded only when the deployment did not give CLUSTER_ENDPOINT and CLUSTER_CA; bundled, its mere presence costs
-  // ~90 ms of every cold start even behind a dynamic import (BENCHMARKS.md). The nodejs22.x runtime ships it.
-  // The SQS client likewise: the webhook needs it only when a creation fails and goes to the retry queue.
-  // Both are imported dynamically at the point of use; a static import would be hoisted to the bundle's top.
-  externalModules: ['@aws-sdk/client-eks', '@aws-sdk/client-sqs'] as string[],
+  // The webhook needs the SQS client only when a creation fails and goes to the retry queue; bundled, its mere presence
+  // would cost every cold start ~90 ms even behind a dynamic import (BENCHMARKS.md). The nodejs22.x runtime ships it.
+  // It is imported dynamically at the point of use; a static import would be hoisted to the bundle's top.
+  externalModules: ['@aws-sdk/client-sqs'] as string[],
 } as const;
 
 /** esbuild JS API options for one entry point, written to `<outdir>/index.mjs`. */

@@ -61,6 +61,8 @@ export interface WebhookEnvironment {
   clusterName: string;
   /** Both or neither: with them, DescribeCluster is skipped. */
   cluster: { endpoint: string; ca: string } | undefined;
+  /** The SDK's endpoint override for EKS, honoured by the bridge's own DescribeCluster call. */
+  eksEndpoint: string | undefined;
   webhookSecretArn: string;
   /** The SDK's own endpoint override, honoured by the bridge's light Secrets Manager call too. */
   secretsManagerEndpoint: string | undefined;
@@ -75,6 +77,7 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
+    eksEndpoint: eksEndpointEnv(env),
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
     retryQueueUrl: queueUrlEnv(env, 'RETRY_QUEUE_URL'),
@@ -86,6 +89,7 @@ export interface RetryEnvironment {
   region: string;
   clusterName: string;
   cluster: { endpoint: string; ca: string } | undefined;
+  eksEndpoint: string | undefined;
   /** The queue the function consumes; a failed attempt's next try is scheduled on it (ChangeMessageVisibility). */
   retryQueueUrl: string;
   /** Where permanent failures and exhausted retries are parked, with their reason. */
@@ -115,6 +119,7 @@ export function readRetryEnvironment(env: Env): RetryEnvironment {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
+    eksEndpoint: eksEndpointEnv(env),
     retryQueueUrl,
     deadLetterQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),
@@ -131,6 +136,10 @@ function readClusterSettings(env: Env): { endpoint: string; ca: string } | undef
     throw new EnvironmentError('CLUSTER_ENDPOINT and CLUSTER_CA go together: set both, or neither to use eks:DescribeCluster');
   }
   return endpoint && ca ? { endpoint, ca } : undefined;
+}
+
+function eksEndpointEnv(env: Env): string | undefined {
+  return optionalEnv(env, 'AWS_ENDPOINT_URL_EKS') ?? optionalEnv(env, 'AWS_ENDPOINT_URL');
 }
 
 function sqsEndpointEnv(env: Env): string | undefined {
