@@ -14,7 +14,7 @@ export interface BridgeFunctionProps {
   /** Folder copied into the bundle as `triggers/`. */
   readonly triggersDir: string;
   readonly description?: string;
-  /** Added to the house environment (Powertools and source maps). */
+  /** Added to the house environment (Powertools). */
   readonly environment?: Record<string, string>;
   /** GitHub gives up on a delivery after 10 s, so the default stays under it. */
   readonly timeout?: Duration;
@@ -30,7 +30,8 @@ export const powertoolsEnvironment = {
 
 /**
  * A NodejsFunction with the house defaults: Node.js 22 on arm64, one ESM bundle built with the
- * shared esbuild settings, source maps on, the trigger configuration copied next to the bundle,
+ * shared esbuild settings, source maps beside it (not enabled at run time: `--enable-source-maps` costs every cold
+ * start, BENCHMARKS.md), the trigger configuration copied next to the bundle,
  * JSON logs into an explicit log group with retention, and a role that may write to that log group
  * and nothing else until the stack grants more.
  *
@@ -79,7 +80,6 @@ export class BridgeFunction extends NodejsFunction {
       bundling: toNodejsBundling(props.triggersDir),
       environment: {
         ...powertoolsEnvironment,
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
     });

@@ -104,7 +104,6 @@ describe('RetryQueue construct', () => {
       RETRY_BACKOFF_MAX_SECONDS: '900',
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/test-retry', RetentionInDays: 30 });
   });

@@ -54,7 +54,6 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
       RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.retryQueue.queue.node.defaultChild as never) },
     });
   });
