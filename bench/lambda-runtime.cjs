@@ -1,5 +1,7 @@
 // Stands in for Lambda's Node.js runtime in a fresh process: like the runtime interface client, CommonJS that has
-// required node:http (for the Runtime API) before it loads the handler. Imports the bundle in argv[2], invokes
+// required node:http (for the Runtime API) before it loads the handler, and loads it as the runtime does: an .mjs
+// file through import(), a .js or .cjs one through require() (import() when it turns out to be ES). Loads the bundle
+// in argv[2], invokes
 // `handler` once with the event in argv[3] (none: import only), and writes its timings as one JSON line to fd 3,
 // then exits at once (Lambda would freeze the process here; its exit is not part of a delivery).
 'use strict';
@@ -11,7 +13,7 @@ const { pathToFileURL } = require('node:url');
 const [bundle, eventFile] = process.argv.slice(2);
 (async () => {
   const importStart = performance.now();
-  const { handler } = await import(pathToFileURL(bundle).href);
+  const { handler } = await load(bundle);
   const importMs = performance.now() - importStart;
   let statusCode;
   let handleMs = 0;
@@ -29,3 +31,13 @@ const [bundle, eventFile] = process.argv.slice(2);
   process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
   process.exit(1);
 });
+
+async function load(file) {
+  if (file.endsWith('.mjs')) return import(pathToFileURL(file).href);
+  try {
+    return require(file);
+  } catch (error) {
+    if (error && error.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+    throw error;
+  }
+}
