@@ -21,7 +21,7 @@ export const BENCH_SECRET = 'bench-webhook-secret';
 const CREDENTIALS = { accessKeyId: 'ASIABENCHBENCHBENCH1', secretAccessKey: 'bench-secret-access-key', sessionToken: 'bench-session-token' };
 
 export interface DeployedBridge {
-  /** The webhook function of each synthesized app: `current` (this checkout) and, when asked, `against`. */
+  /** The webhook function of each synthesized app: `current` (this checkout, or `root`) and, when asked, `against`. */
   webhook: Record<string, SynthesizedFunction>;
   /** The environment of the deployed path (CLUSTER_ENDPOINT and CLUSTER_CA set, as the stack sets them). */
   deployedEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
@@ -34,7 +34,7 @@ export interface DeployedBridge {
   stop: () => Promise<void>;
 }
 
-export async function startDeployedBridge(options: { work: string; roundTripMs: number; against?: string }): Promise<DeployedBridge> {
+export async function startDeployedBridge(options: { work: string; roundTripMs: number; root?: string; against?: string }): Promise<DeployedBridge> {
   const { work, roundTripMs } = options;
   const stops: Array<() => Promise<void>> = [];
   try {
@@ -62,7 +62,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
 
     // The stack gets the cluster's endpoint and CA as context, as a user who knows them would give them.
     const context = { clusterName: BENCH_CLUSTER, clusterEndpoint: apiUrl, clusterCa: Buffer.from(api.caPem).toString('base64'), webhookSecretArn: secretArn };
-    const roots: Record<string, string | undefined> = { current: undefined, ...(options.against && { against: options.against }) };
+    const roots: Record<string, string | undefined> = { current: options.root, ...(options.against && { against: options.against }) };
     const webhook: Record<string, SynthesizedFunction> = {};
     for (const [name, root] of Object.entries(roots)) {
       const app = await synthesizeApp({ outdir: join(work, `${name}-cdk.out`), context, ...(root && { root }) });

@@ -6,6 +6,8 @@
 //
 //   npm run bench                        BENCH_ROUNDS (31), BENCH_DEPENDENCY_ROUNDS (15), BENCH_RTT_MS (10), BENCH_WARM_RUNS (1000)
 //   npm run bench -- --against DIR       also pairs this checkout's webhook with DIR's (another checkout, node_modules in place)
+//   npm run bench -- --root DIR          measures DIR's webhook instead of this checkout's (the bench stays this one)
+//   npm run bench -- --cold-only         the cold pairs alone: no import costs, memory, warm or growth
 //   BENCH_QUICK=1 npm run bench          one round, tiny counts: does it run at all
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ const ROUNDS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 31);
 const DEPENDENCY_ROUNDS = quick ? 1 : Number(process.env.BENCH_DEPENDENCY_ROUNDS ?? 15);
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 10);
 const WARM_RUNS = quick ? 5 : Number(process.env.BENCH_WARM_RUNS ?? 1000);
-const { values: args } = parseArgs({ options: { against: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { against: { type: 'string' }, root: { type: 'string' }, 'cold-only': { type: 'boolean' } } });
 
 // Inside the project, so bundles resolve their external modules from node_modules as Lambda's runtime would.
 mkdirSync('.bundles', { recursive: true });
@@ -57,7 +59,7 @@ const size = (file: string) => ({ bytes: statSync(file).size, gzipBytes: gzipSyn
 const assetBytes = (dir: string) => readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
 
 progress(`synthesizing the app and starting the loopback world (round trip ${RTT_MS} ms)`);
-const bridge = await startDeployedBridge({ work, roundTripMs: RTT_MS, ...(args.against && { against: resolve(args.against) }) });
+const bridge = await startDeployedBridge({ work, roundTripMs: RTT_MS, ...(args.root && { root: resolve(args.root) }), ...(args.against && { against: resolve(args.against) }) });
 try {
   const webhook = bridge.webhook.current as SynthesizedFunction;
   const webhookBundle = join(webhook.assetDir, 'index.mjs');
@@ -97,6 +99,47 @@ try {
   progress(`${pairs.length} pairs × ${ROUNDS} rounds of cold deliveries`);
   const cold = await pairedRounds(pairs, ROUNDS, (round) => progress(`round ${round + 1}/${ROUNDS}`));
 
+  const extras = args['cold-only'] ? undefined : await measureBeyondCold(webhookBundle, hello, deployed);
+  const ratioOf = (name: string) => cold.find((pair) => pair.name === name) as PairResult;
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, roundTripMs: RTT_MS },
+    deployed: {
+      functionName: webhook.functionName,
+      runtime: webhook.runtime,
+      architectures: webhook.architectures,
+      nodeOptions: webhook.environment.NODE_OPTIONS ?? null,
+    },
+    bundle: { webhook: { ...size(webhookBundle), assetBytes: assetBytes(webhook.assetDir) }, hello: size(hello) },
+    targets: {
+      'deployed path: webhook ÷ floor (≤ 1.3)': ratioOf('deployed path: webhook ÷ floor').ratio,
+      'deployed path: webhook ÷ hello world (≤ 2.2)': ratioOf('deployed path: webhook ÷ hello world').ratio,
+      'DescribeCluster path: webhook ÷ its floor (≤ 1.5)': ratioOf('DescribeCluster path: webhook ÷ its floor').ratio,
+    },
+    cold,
+    ...extras,
+  };
+  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  if (bridge.created() === 0) throw new Error('no PipelineRun was created: the cold deliveries did not reach the cluster');
+
+  console.log(`tekton-bridge bench — ${results.date}, ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, round trip ${RTT_MS} ms, ${ROUNDS} rounds\n`);
+  console.log('cold deliveries, median of per-round paired ratios (A and B back to back, order alternating):');
+  console.table(
+    Object.fromEntries(
+      cold.map((pair) => [pair.name, { ratio: pair.ratio, 'IQR': pair.ratioIqr.join('–'), 'A − B ms': pair.differenceMs, 'A ms': pair.a.wallMs, 'B ms': pair.b.wallMs, 'A import': pair.a.importMs, 'A handler': pair.a.handleMs }]),
+    ),
+  );
+  console.log('targets:');
+  console.table(results.targets);
+  console.log(`webhook asset: index.mjs ${results.bundle.webhook.bytes} B (gzip ${results.bundle.webhook.gzipBytes} B), whole asset ${results.bundle.webhook.assetBytes} B; NODE_OPTIONS as deployed: ${results.deployed.nodeOptions ?? '(none)'}`);
+  if (extras) printBeyondCold(extras);
+} finally {
+  await bridge.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** Import costs by dependency, the bundle's compile, peak RSS, and the warm side. */
+async function measureBeyondCold(webhookBundle: string, hello: string, deployed: NodeJS.ProcessEnv) {
   // --- Where the import goes: each dependency alone against an empty bundle, and the bundle's own compile.
   const empty = await bundleEntry('empty', '');
   const dependencyBundles = await Promise.all(Object.entries(dependencyEntries).map(async ([name, source], i) => [name, await bundleEntry(`dep-${i}`, source)] as const));
@@ -119,23 +162,7 @@ try {
   progress('warm deliveries and growth, in this process');
   const warm = await measureWarm({ warmRuns: WARM_RUNS, growthRuns: quick ? 1 : 20 });
 
-  const ratioOf = (name: string) => cold.find((pair) => pair.name === name) as PairResult;
-  const results = {
-    date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, roundTripMs: RTT_MS },
-    deployed: {
-      functionName: webhook.functionName,
-      runtime: webhook.runtime,
-      architectures: webhook.architectures,
-      nodeOptions: webhook.environment.NODE_OPTIONS ?? null,
-    },
-    bundle: { webhook: { ...size(webhookBundle), assetBytes: assetBytes(webhook.assetDir) }, hello: size(hello) },
-    targets: {
-      'deployed path: webhook ÷ floor (≤ 1.3)': ratioOf('deployed path: webhook ÷ floor').ratio,
-      'deployed path: webhook ÷ hello world (≤ 2.2)': ratioOf('deployed path: webhook ÷ hello world').ratio,
-      'DescribeCluster path: webhook ÷ its floor (≤ 1.5)': ratioOf('DescribeCluster path: webhook ÷ its floor').ratio,
-    },
-    cold,
+  return {
     imports: {
       rounds: DEPENDENCY_ROUNDS,
       beyondEmptyBundleMs: Object.fromEntries(dependencies.map((d) => [d.name, d.differenceMs])),
@@ -145,35 +172,22 @@ try {
     memory: { peakRssMiB6MBPush: peakRss, peakRssMiBHello: helloRss },
     ...warm,
   };
-  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
-  if (bridge.created() === 0) throw new Error('no PipelineRun was created: the cold deliveries did not reach the cluster');
+}
 
-  console.log(`tekton-bridge bench — ${results.date}, ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, round trip ${RTT_MS} ms, ${ROUNDS} rounds\n`);
-  console.log('cold deliveries, median of per-round paired ratios (A and B back to back, order alternating):');
-  console.table(
-    Object.fromEntries(
-      cold.map((pair) => [pair.name, { ratio: pair.ratio, 'IQR': pair.ratioIqr.join('–'), 'A − B ms': pair.differenceMs, 'A ms': pair.a.wallMs, 'B ms': pair.b.wallMs, 'A import': pair.a.importMs, 'A handler': pair.a.handleMs }]),
-    ),
-  );
-  console.log('targets:');
-  console.table(results.targets);
-  console.log(`import cost beyond an empty bundle (median of per-round differences, ms; the empty bundle: ${results.imports.emptyBundleMs} ms); compile of the webhook bundle: ${compileMs} ms`);
-  console.table(results.imports.beyondEmptyBundleMs);
+function printBeyondCold(extras: Awaited<ReturnType<typeof measureBeyondCold>>): void {
+  const { imports, memory, warm, verification6MB, growth } = extras;
+  console.log(`import cost beyond an empty bundle (median of per-round differences, ms; the empty bundle: ${imports.emptyBundleMs} ms); compile of the webhook bundle: ${imports.webhookCompileMs} ms`);
+  console.table(imports.beyondEmptyBundleMs);
   console.table({
-    'webhook bundle bytes / gzip / whole asset': { value: `${results.bundle.webhook.bytes} / ${results.bundle.webhook.gzipBytes} / ${results.bundle.webhook.assetBytes}` },
-    'NODE_OPTIONS as deployed': { value: String(results.deployed.nodeOptions) },
-    'peak RSS, 6 MB push / hello, MiB (≤ 128)': { value: `${peakRss} / ${helloRss}` },
-    'warm total p50 / p99 ms': { value: `${warm.warm.totalMs.p50} / ${warm.warm.totalMs.p99}` },
-    'warm overhead beyond API p50 / p99 ms (≤ 2 / 10)': { value: `${warm.warm.overheadMs.p50} / ${warm.warm.overheadMs.p99}` },
-    '6 MB verify, raw HMAC ÷ bridge (≥ 0.9)': { value: warm.verification6MB.rawOverBridge },
+    'peak RSS, 6 MB push / hello, MiB (≤ 128)': { value: `${memory.peakRssMiB6MBPush} / ${memory.peakRssMiBHello}` },
+    'warm total p50 / p99 ms': { value: `${warm.totalMs.p50} / ${warm.totalMs.p99}` },
+    'warm overhead beyond API p50 / p99 ms (≤ 2 / 10)': { value: `${warm.overheadMs.p50} / ${warm.overheadMs.p99}` },
+    '6 MB verify, raw HMAC ÷ bridge (≥ 0.9)': { value: verification6MB.rawOverBridge },
   });
   console.log('growth (dry run, warm, median ms):');
-  console.table(warm.growth.bySize);
-  console.table(warm.growth.byCommits);
-  console.table(warm.growth.byTriggers);
-} finally {
-  await bridge.stop();
-  rmSync(work, { recursive: true, force: true });
+  console.table(growth.bySize);
+  console.table(growth.byCommits);
+  console.table(growth.byTriggers);
 }
 
 /**
