@@ -4,7 +4,7 @@ import type { EnqueueCreation, PendingCreation } from '../core/delivery-types.ts
 import { MAC_ATTRIBUTE, type RetryMessageMac } from './retry-message-mac.ts';
 
 /**
- * SQS's classic message limit (body and attributes). A rendered PipelineRun is a few KiB; a set over this is not queued:
+ * SQS's classic message limit (body and attributes). A pending creation is its params, well under a KiB as a rule; one over this is not queued:
  * the delivery is answered 503 with the reason (GitHub shows it, a person can redeliver) and the failure alarm rings.
  */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
