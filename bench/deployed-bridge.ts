@@ -11,6 +11,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { signedDelivery } from '../test/support/deliveries.ts';
 import { startEksFront } from '../test/support/eks-front.ts';
 import { pushToDefaultBranch } from '../test/support/github-examples.ts';
+import { createMacKey } from '../test/support/kms-mac-key.ts';
 import { startKubeApiServer } from '../test/support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer } from '../test/support/moto-server.ts';
 import { synthesizeApp, type SynthesizedFunction } from '../test/support/synthesized-app.ts';
@@ -58,6 +59,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     await new EKSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(
       new CreateClusterCommand({ name: BENCH_CLUSTER, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: {} }),
     );
+    const macKeyArn = await createMacKey(moto.endpoint);
     const queueUrl = (await new SQSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateQueueCommand({ QueueName: 'bench-retry' }))).QueueUrl as string;
 
     // The stack gets the cluster's endpoint and CA as context, as a user who knows them would give them.
@@ -71,7 +73,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     }
 
     // What CloudFormation would resolve at deploy time, resolved to the loopback world; anything else stops the bench.
-    const deployTime: Record<string, string> = { RETRY_QUEUE_URL: queueUrl };
+    const deployTime: Record<string, string> = { RETRY_QUEUE_URL: queueUrl, RETRY_MESSAGE_MAC_KEY_ARN: macKeyArn };
     const deployedEnv = (fn: SynthesizedFunction): NodeJS.ProcessEnv => {
       const fromStack = Object.fromEntries(
         Object.entries(fn.environment).map(([name, value]) => {
@@ -81,6 +83,11 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
           return [name, resolved];
         }),
       );
+      if (fromStack.RETRY_QUEUE_URL && !fromStack.RETRY_MESSAGE_MAC_KEY_ARN) {
+        // The webhook refuses to start with a queue and no key to MAC its messages: the stack must set both.
+        process.stderr.write(`bench: ${fn.functionName}'s template sets RETRY_QUEUE_URL without RETRY_MESSAGE_MAC_KEY_ARN; the bench adds a key\n`);
+        fromStack.RETRY_MESSAGE_MAC_KEY_ARN = macKeyArn;
+      }
       return {
         PATH: process.env.PATH,
         LANG: 'en_US.UTF-8',
@@ -101,6 +108,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
         // The loopback world instead of AWS's endpoints.
         AWS_ENDPOINT_URL_SECRETS_MANAGER: motoUrl,
         AWS_ENDPOINT_URL_SQS: motoUrl,
+        AWS_ENDPOINT_URL_KMS: motoUrl,
         AWS_ENDPOINT_URL_EKS: eksUrl,
       };
     };
@@ -111,13 +119,12 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
 
     const recorded = JSON.parse(readFileSync('test/fixtures/api-gateway/http-api-v2-event.json', 'utf8')) as { headers: Record<string, string> };
     const { 'x-hub-signature': _sha1, ...recordedHeaders } = recorded.headers;
-    const push = pushToDefaultBranch();
     const events = join(work, 'events');
     mkdirSync(events, { recursive: true });
     let count = 0;
     const newEvent = async (padding = 0): Promise<string> => {
       count += 1;
-      const payload = { ...push, after: randomBytes(20).toString('hex'), ...(padding > 0 && { padding: 'x'.repeat(padding) }) };
+      const payload = { ...pushToDefaultBranch(), after: randomBytes(20).toString('hex'), ...(padding > 0 && { padding: 'x'.repeat(padding) }) };
       const delivery = await signedDelivery('push', payload, { secret: BENCH_SECRET, deliveryId: `bench-${count}` });
       const file = join(events, `event-${count}.json`);
       const event = { ...recorded, headers: { ...recordedHeaders, ...delivery.headers, 'content-length': String(delivery.body.length) }, body: delivery.body.toString('utf8'), isBase64Encoded: false };

@@ -2,7 +2,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { clusterAccessFromSettings, createClusterLookup, type ClusterAccess } from './eks-cluster.ts';
 import { createEksTokenProvider } from './eks-token.ts';
-import { createKubernetesClient, type CallFailure, type KubernetesClient } from './kubernetes-api.ts';
+import { createKubernetesClient, createWithReadBack, type CallFailure, type KubernetesClient } from './kubernetes-api.ts';
 
 /** Where the time of one invocation's cluster calls went; the token is measured apart from (and inside) the API time. */
 export interface CreateTimings {
@@ -84,11 +84,8 @@ export function createClusterClient(target: ClusterTarget): (timings: CreateTimi
   };
 }
 
-/** The webhook's and the retry function's one operation: create. */
+/** The webhook's and the retry function's one operation: create (reading the object back on AlreadyExists). */
 export function createClusterResources(target: ClusterTarget): (timings: CreateTimings) => CreateResource {
   const clusterClient = createClusterClient(target);
-  return (timings) => {
-    const { create } = clusterClient(timings);
-    return (object, options) => create(object, options);
-  };
+  return (timings) => createWithReadBack(clusterClient(timings));
 }

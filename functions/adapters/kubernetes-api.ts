@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { V1Status } from '@kubernetes/client-node';
 import type { CreateResource, CreateResult, KubernetesObject, ResourceRef, ServiceAccountRef } from '../core/delivery-types.ts';
+import { NAME_TAKEN_REASON, sameOrigin } from '../core/resource-origin.ts';
 import {
   createKubernetesTransport,
   type KubernetesConnection,
@@ -159,10 +160,31 @@ export function createKubernetesClient(connection: KubernetesConnection): Kubern
   };
 }
 
-/** Creates objects with one JSON POST each; the bridge's webhook path needs nothing else. */
+/** Creates objects with one JSON POST each (and a read-back on AlreadyExists); the webhook path needs nothing else. */
 export function createResourceCreator(connection: KubernetesConnection): CreateResource {
-  const client = createKubernetesClient(connection);
-  return (object, options) => client.create(object, options);
+  return createWithReadBack(createKubernetesClient(connection));
+}
+
+/**
+ * Create, and on AlreadyExists read the object back: it is a `duplicate` only when it came from the same signed body
+ * and trigger (sameOrigin); anything else under that name fails the creation, so a run someone pre-created under a
+ * predictable name cannot swallow a real delivery. A read-back that fails is a failure that may pass.
+ */
+export function createWithReadBack(client: Pick<KubernetesClient, 'create' | 'get'>): CreateResource {
+  return async (object, options) => {
+    const created = await client.create(object, options);
+    if (created.outcome !== 'duplicate') return created;
+    const found = await client.get(refOfObject(object), options);
+    if (found.outcome === 'found') {
+      return sameOrigin(found.object, object) ? created : { outcome: 'failed', retryable: false, reason: NAME_TAKEN_REASON };
+    }
+    if (found.outcome === 'not-found') return { outcome: 'failed', retryable: true, reason: 'the name was taken, and the object was gone when the bridge read it back' };
+    return { outcome: 'failed', retryable: true, reason: `the name is taken, and reading the object back failed: ${found.reason}` };
+  };
+}
+
+function refOfObject(object: KubernetesObject): ResourceRef {
+  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
 }
 
 // An API group is a DNS subdomain, a version v1 / v1beta1 / v2alpha3, a kind a CamelCase identifier, a namespace a

@@ -7,6 +7,7 @@ import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createResourceCreator } from '../adapters/kubernetes-api.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
+import { DEFAULT_MAX_PUSH_AGE_HOURS } from '../adapters/environment.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { formatConfigIssue } from '../core/errors.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Where the made-up loopback secret is kept; tests point it elsewhere. */
   localSecretFile?: string;
+  /** A push older than this is refused; default 72, 0 turns the check off. */
+  maxPushAgeHours?: number;
 }
 
 export interface RunningBridge {
@@ -33,15 +36,25 @@ export interface RunningBridge {
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+/** Off loopback a guessable secret is an open door: GitHub accepts secrets of any length, the bridge wants this many. */
+const MIN_SECRET_CHARS = 16;
+const HOUR_MS = 3_600_000;
 
 /** Starts the local bridge: the same core as the Lambda, behind node:http. Throws on an invalid config. */
 export async function startBridge(options: ServeOptions, io: CliIo): Promise<RunningBridge> {
   const config = loadTriggersDirectory(options.triggersDir);
   for (const warning of config.warnings) io.stderr(`warning: ${formatConfigIssue(warning)}\n`);
 
-  let secret = options.secret || io.env.WEBHOOK_SECRET;
+  let secret = options.secret || io.env.WEBHOOK_SECRET || undefined;
+  const loopback = LOOPBACK.test(options.host);
+  if (secret !== undefined && secret.trim() === '') {
+    throw new UsageError('the webhook secret is only whitespace, which would accept anyone\'s signature: pass a real --secret or WEBHOOK_SECRET');
+  }
+  if (secret && !loopback && secret.length < MIN_SECRET_CHARS) {
+    throw new UsageError(`refusing to listen on ${options.host} with a webhook secret of ${secret.length} characters: use at least ${MIN_SECRET_CHARS} (e.g. openssl rand -base64 32)`);
+  }
   if (!secret) {
-    if (!LOOPBACK.test(options.host)) {
+    if (!loopback) {
       throw new UsageError(`refusing to listen on ${options.host} without a webhook secret: pass --secret or set WEBHOOK_SECRET`);
     }
     const file = options.localSecretFile ?? LOCAL_SECRET_FILE;
@@ -71,8 +84,16 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
     maxBodyBytes,
     handle: async (request) => {
       const started = performance.now();
-      const report = await handleDelivery(request, { config, secrets, createResource, maxBodyBytes, now: () => performance.now() });
-      logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started));
+      const report = await handleDelivery(request, {
+        config,
+        secrets,
+        createResource,
+        maxBodyBytes,
+        wallClock: Date.now,
+        maxPushAgeMs: (options.maxPushAgeHours ?? DEFAULT_MAX_PUSH_AGE_HOURS) * HOUR_MS,
+        now: () => performance.now(),
+      });
+      logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started, {}, request.headers));
       return report;
     },
     onError: (error) => logger.error('delivery crashed', { error: (error as Error).message }),
@@ -104,9 +125,14 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       'dry-run': { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      'max-push-age': { type: 'string', default: String(DEFAULT_MAX_PUSH_AGE_HOURS) },
     },
   });
   const port = Number(values.port);
+  const maxPushAgeHours = Number(values['max-push-age']);
+  if (!/^\d+$/.test(values['max-push-age']) || maxPushAgeHours > 8760) {
+    throw new UsageError(`--max-push-age must be a whole number of hours from 0 (no limit) to 8760, got "${values['max-push-age']}"`);
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
   const bridge = await startBridge(
     {
@@ -117,6 +143,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       dryRun: values['dry-run'],
       kubeconfig: values.kubeconfig,
       context: values.context,
+      maxPushAgeHours,
     },
     io,
   );

@@ -2,16 +2,20 @@ import type { KubernetesObject } from './delivery-types.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
 import type { EventListenerConfig, TriggerConfig } from './triggers-config.ts';
 import { resolveBindingValue } from './binding-expressions.ts';
+import { crashReason } from './errors.ts';
 import { canonicalHeaderName } from './interceptors/cel-environment.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
 import type { InterceptorInput } from './interceptors/interceptor-types.ts';
 import { pushSkipReason } from './push-hygiene.ts';
 import { renderResources } from './render-resources.ts';
+import { listenerNamespace, renderedResourceRefusal } from './rendered-resource-policy.ts';
+import { bodyDigestOf } from './resource-names.ts';
 
 export type TriggerDecision =
   | { trigger: string; outcome: 'skipped' | 'failed'; reason: string }
-  | { trigger: string; outcome: 'render'; resources: KubernetesObject[] };
+  /** `params`: the template's param values, all the retry function needs to render the same objects again. */
+  | { trigger: string; outcome: 'render'; resources: KubernetesObject[]; params: Record<string, string> };
 
 export interface EvaluationInput {
   listener: EventListenerConfig;
@@ -21,6 +25,8 @@ export interface EvaluationInput {
   headers: Readonly<Record<string, string | undefined>>;
   payload: unknown;
   summary: DeliverySummary;
+  /** bodyDigestOf the signed body bytes. Left out (render, tests), the payload's JSON text stands in. */
+  bodyDigest?: string;
 }
 
 /** Each trigger of the EventListener: interceptors, then bindings, then the template. Pure. */
@@ -29,7 +35,14 @@ export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
   if (skip) return input.listener.triggers.map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
   const celHeader: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) celHeader[canonicalHeaderName(name)] = [value];
-  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader));
+  return input.listener.triggers.map((trigger) => {
+    // A payload the code did not foresee fails this trigger alone, with a reason; the others still run.
+    try {
+      return evaluateTrigger(trigger, input, celHeader);
+    } catch (error) {
+      return { trigger: trigger.name, outcome: 'failed', reason: `the trigger could not be evaluated (${crashReason(error)})` };
+    }
+  });
 }
 
 function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>): TriggerDecision {
@@ -65,10 +78,13 @@ function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHead
     template: trigger.template,
     params,
     deliveryId: input.deliveryId,
+    bodyDigest: input.bodyDigest ?? bodyDigestOf(JSON.stringify(input.payload)),
     trigger: trigger.name,
     eventListener: input.listener.name,
-    namespace: input.listener.namespace ?? 'default',
+    namespace: listenerNamespace(input.listener),
     summary: input.summary,
   });
-  return { trigger: trigger.name, outcome: 'render', resources };
+  const refusal = renderedResourceRefusal(resources, input.listener);
+  if (refusal) return { trigger: trigger.name, outcome: 'failed', reason: refusal };
+  return { trigger: trigger.name, outcome: 'render', resources, params };
 }
