@@ -30,6 +30,7 @@ export function createSignedAwsRequest(options: {
   const signer = new SignatureV4({ service: options.service, region: options.region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
   const timeoutMs = options.timeoutMs ?? 3000;
   const transport = endpoint.protocol === 'http:' ? http : https;
+  // An endpoint may carry a path prefix (a proxy's); the request's path goes after it.
   const basePath = endpoint.pathname.replace(/\/$/, '');
   return async ({ method, path, headers = {}, body }) => {
     const signed = await signer.sign(
