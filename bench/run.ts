@@ -8,6 +8,7 @@
 //   npm run bench -- --against DIR       also pairs this checkout's webhook with DIR's (another checkout, node_modules in place)
 //   npm run bench -- --root DIR          measures DIR's webhook instead of this checkout's (the bench stays this one)
 //   npm run bench -- --cold-only         the cold pairs alone: no import costs, memory, warm or growth
+//   npm run bench -- --against-only DIR  only the pairs against DIR (what one change bought)
 //   BENCH_QUICK=1 npm run bench          one round, tiny counts: does it run at all
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { toEsbuildOptions } from '../infra/function-bundling.ts';
 import type { SynthesizedFunction } from '../test/support/synthesized-app.ts';
-import { coldRun, pairedRounds, quantile, type Pair, type PairResult } from './cold-process.ts';
+import { coldRun, pairedRounds, quantile, type Pair } from './cold-process.ts';
 import { startDeployedBridge } from './deployed-bridge.ts';
 import { measureWarm } from './warm.ts';
 
@@ -27,7 +28,8 @@ const ROUNDS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 31);
 const DEPENDENCY_ROUNDS = quick ? 1 : Number(process.env.BENCH_DEPENDENCY_ROUNDS ?? 15);
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 10);
 const WARM_RUNS = quick ? 5 : Number(process.env.BENCH_WARM_RUNS ?? 1000);
-const { values: args } = parseArgs({ options: { against: { type: 'string' }, root: { type: 'string' }, 'cold-only': { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { against: { type: 'string' }, root: { type: 'string' }, 'cold-only': { type: 'boolean' }, 'against-only': { type: 'string' } } });
+if (args['against-only']) Object.assign(args, { against: args['against-only'], 'cold-only': true });
 
 // Inside the project, so bundles resolve their external modules from node_modules as Lambda's runtime would.
 mkdirSync('.bundles', { recursive: true });
@@ -78,9 +80,9 @@ try {
   const compileCacheDir = join(work, 'compile-cache');
   const compileCached = { ...deployed, NODE_COMPILE_CACHE: compileCacheDir };
   // Two runs fill the cache (the first writes it, the second checks it is read back).
-  for (let i = 0; i < 2; i += 1) await deliver(webhookBundle, compileCached)();
+  if (!args['against-only']) for (let i = 0; i < 2; i += 1) await deliver(webhookBundle, compileCached)();
 
-  const pairs: Pair[] = [
+  const pairs: Pair[] = args['against-only'] ? [] : [
     { name: 'deployed path: webhook ÷ floor', a: deliver(webhookBundle, deployed), b: deliver(floor, deployed) },
     { name: 'deployed path: webhook ÷ hello world', a: deliver(webhookBundle, deployed), b: deliver(hello, deployed) },
     { name: 'DescribeCluster path: webhook ÷ its floor', a: deliver(webhookBundle, describing), b: deliver(floor, describing) },
@@ -100,7 +102,7 @@ try {
   const cold = await pairedRounds(pairs, ROUNDS, (round) => progress(`round ${round + 1}/${ROUNDS}`));
 
   const extras = args['cold-only'] ? undefined : await measureBeyondCold(webhookBundle, hello, deployed);
-  const ratioOf = (name: string) => cold.find((pair) => pair.name === name) as PairResult;
+  const ratioOf = (name: string) => cold.find((pair) => pair.name === name) ?? { ratio: null };
   const results = {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, roundTripMs: RTT_MS },
