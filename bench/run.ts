@@ -10,6 +10,7 @@
 //   npm run bench -- --cold-only         the cold pairs alone: no import costs, memory, warm or growth
 //   npm run bench -- --against-only DIR  only the pairs against DIR (what one change bought)
 //   BENCH_QUICK=1 npm run bench          one round, tiny counts: does it run at all
+//   BENCH_RESULTS=FILE                   where the results go (default bench/results.json)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -121,7 +122,7 @@ try {
     cold,
     ...extras,
   };
-  writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(process.env.BENCH_RESULTS ?? 'bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
   if (bridge.created() === 0) throw new Error('no PipelineRun was created: the cold deliveries did not reach the cluster');
 
   console.log(`tekton-bridge bench — ${results.date}, ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, round trip ${RTT_MS} ms, ${ROUNDS} rounds\n`);
