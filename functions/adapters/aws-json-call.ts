@@ -1,16 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { awsErrorOf, createSignedAwsRequest } from './signed-aws-request.ts';
+import { AwsServiceError, awsErrorOf, createSignedAwsRequest } from './signed-aws-request.ts';
 
-/** An AWS error as the SDK shapes it: `name` is the exception type (`ResourceNotFoundException`, …). */
-export class AwsServiceError extends Error {
-  readonly $metadata: { httpStatusCode: number };
-
-  constructor(name: string, message: string, httpStatusCode: number) {
-    super(message);
-    this.name = name;
-    this.$metadata = { httpStatusCode };
-  }
-}
+export { AwsServiceError } from './signed-aws-request.ts';
 
 export interface AwsJsonService {
   /** The SigV4 signing name and the endpoint's first label: `secretsmanager`, `kms`. */
@@ -45,10 +36,7 @@ export function createAwsJsonCall(options: AwsJsonService): AwsJsonCall {
   return async (operation, input) => {
     const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${options.targetPrefix}.${operation}` };
     const answer = await send({ method: 'POST', path: '/', headers, body: JSON.stringify(input) });
-    if (answer.status >= 300) {
-      const { name, message } = awsErrorOf(answer);
-      throw new AwsServiceError(name, message, answer.status);
-    }
+    if (answer.status >= 300) throw awsErrorOf(answer);
     try {
       return answer.text ? (JSON.parse(answer.text) as Record<string, unknown>) : {};
     } catch {

@@ -41,7 +41,7 @@ export function createClusterLookup(options: {
     let cluster: DescribeClusterAnswer['cluster'];
     try {
       const answer = await send({ method: 'GET', path: `/clusters/${encodeURIComponent(clusterName)}` });
-      if (answer.status >= 300) throw Object.assign(new Error(), awsErrorOf(answer));
+      if (answer.status >= 300) throw awsErrorOf(answer);
       ({ cluster } = JSON.parse(answer.text) as DescribeClusterAnswer);
     } catch (error) {
       const name = (error as { name?: string }).name;

@@ -5,6 +5,17 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
+/** An AWS error as the SDK shapes it: `name` is the exception type (`ResourceNotFoundException`, …). */
+export class AwsServiceError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+
+  constructor(name: string, message: string, httpStatusCode: number) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode };
+  }
+}
+
 /** What an AWS service answered: the status, the headers (names lower-cased) and the body as text. */
 export interface AwsAnswer {
   status: number;
@@ -65,7 +76,7 @@ export function createSignedAwsRequest(options: {
  * The exception an AWS error answer names, as the SDK would name it: restJson1 puts it in `x-amzn-errortype`
  * (`Name:url`), awsJson in `__type` (`namespace#Name`); the message is `message` or `Message`.
  */
-export function awsErrorOf(answer: AwsAnswer): { name: string; message: string } {
+export function awsErrorOf(answer: AwsAnswer): AwsServiceError {
   let parsed: Record<string, unknown> = {};
   try {
     parsed = answer.text ? (JSON.parse(answer.text) as Record<string, unknown>) : {};
@@ -75,5 +86,5 @@ export function awsErrorOf(answer: AwsAnswer): { name: string; message: string }
   const header = answer.headers['x-amzn-errortype'];
   const raw = (typeof header === 'string' && header) || String(parsed.__type ?? parsed.code ?? `HTTP ${answer.status}`);
   const name = raw.split(':')[0]?.split('#').pop() || `HTTP ${answer.status}`;
-  return { name, message: String(parsed.message ?? parsed.Message ?? name) };
+  return new AwsServiceError(name, String(parsed.message ?? parsed.Message ?? name), answer.status);
 }
