@@ -91,6 +91,8 @@ export interface PendingCreation {
   objects: KubernetesObject[];
   reason: string;
   permanent: boolean;
+  /** The service account the objects are created as, when the trigger names one (serviceAccountName). */
+  impersonate?: ServiceAccountRef;
 }
 
 export type EnqueueResult = { queued: true } | { queued: false; reason: string };

@@ -1,17 +1,23 @@
-import type { KubernetesObject } from './delivery-types.ts';
+import type { KubernetesObject, ServiceAccountRef } from './delivery-types.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
-import type { EventListenerConfig, TriggerConfig } from './triggers-config.ts';
-import { resolveBindingValue } from './binding-expressions.ts';
-import { canonicalHeaderName } from './interceptors/cel-environment.ts';
+import { listenerTriggers, type EventListenerConfig, type InterceptorConfig, type TriggerConfig } from './triggers-config.ts';
+import { resolveParams, tektonEvent } from './binding-expressions.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
-import type { InterceptorInput } from './interceptors/interceptor-types.ts';
+import type { InterceptorInput, InterceptorOutcome } from './interceptors/interceptor-types.ts';
 import { pushSkipReason } from './push-hygiene.ts';
 import { renderResources } from './render-resources.ts';
+import { tektonHeaders } from './tekton-headers.ts';
 
 export type TriggerDecision =
   | { trigger: string; outcome: 'skipped' | 'failed'; reason: string }
-  | { trigger: string; outcome: 'render'; resources: KubernetesObject[] };
+  | {
+      trigger: string;
+      outcome: 'render';
+      resources: KubernetesObject[];
+      /** The account to create them as (Kubernetes impersonation); undefined: the bridge's own identity. */
+      serviceAccount: ServiceAccountRef | undefined;
+    };
 
 export interface EvaluationInput {
   listener: EventListenerConfig;
@@ -23,52 +29,75 @@ export interface EvaluationInput {
   summary: DeliverySummary;
 }
 
-/** Each trigger of the EventListener: interceptors, then bindings, then the template. Pure. */
-export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
-  const skip = pushSkipReason(input.event, input.payload, input.listener.hygiene);
-  if (skip) return input.listener.triggers.map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
-  const celHeader: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) celHeader[canonicalHeaderName(name)] = [value];
-  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader));
+interface Delivery {
+  input: EvaluationInput;
+  /** The headers as Tekton's http.Header, canonical names, for bindings; and as value lists, for CEL. */
+  headers: Record<string, string>;
+  celHeader: Record<string, string[]>;
 }
 
-function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>): TriggerDecision {
+/**
+ * Each trigger of the EventListener, as Tekton's sink runs them: the ungrouped ones on their own, then each trigger
+ * group's interceptors once and, if they pass, its triggers with the group's extensions. Interceptors, then
+ * bindings, then the template. Pure.
+ */
+export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
+  const { listener } = input;
+  const skip = pushSkipReason(input.event, input.payload, listener.hygiene);
+  if (skip) return listenerTriggers(listener).map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
+  const headers = tektonHeaders(input.headers);
+  const celHeader = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
+  const delivery: Delivery = { input, headers, celHeader };
+
+  const decisions = listener.triggers.map((trigger) => evaluateTrigger(trigger, delivery, {}));
+  for (const group of listener.triggerGroups) {
+    const outcome = runInterceptors(group.interceptors, delivery, {});
+    for (const trigger of group.triggers) {
+      decisions.push(
+        outcome.continue
+          ? evaluateTrigger(trigger, delivery, outcome.extensions ?? {})
+          : { trigger: trigger.name, outcome: outcome.failed ? 'failed' : 'skipped', reason: `trigger group "${group.name}": ${outcome.reason}` },
+      );
+    }
+  }
+  return decisions;
+}
+
+function runInterceptors(interceptors: readonly InterceptorConfig[], delivery: Delivery, extensions: Record<string, unknown>): InterceptorOutcome {
   const interceptorInput: InterceptorInput = {
-    event: input.event,
-    payload: input.payload,
-    headers: input.headers,
-    celHeader,
-    extensions: {},
+    event: delivery.input.event,
+    payload: delivery.input.payload,
+    headers: delivery.input.headers,
+    celHeader: delivery.celHeader,
+    extensions: { ...extensions },
   };
-  for (const interceptor of trigger.interceptors) {
+  for (const interceptor of interceptors) {
     const outcome = interceptor.type === 'github' ? runGithubInterceptor(interceptor, interceptorInput) : runCelInterceptor(interceptor, interceptorInput);
-    if (!outcome.continue) return { trigger: trigger.name, outcome: 'skipped', reason: outcome.reason };
+    if (!outcome.continue) return outcome;
     if (outcome.extensions) interceptorInput.extensions = { ...interceptorInput.extensions, ...outcome.extensions };
   }
+  return { continue: true, extensions: interceptorInput.extensions };
+}
 
-  const bound: Record<string, string> = {};
-  const sources = { body: input.payload, headers: input.headers, extensions: interceptorInput.extensions, context: { eventID: input.deliveryId } };
-  for (const binding of trigger.bindings) {
-    const resolved = resolveBindingValue(binding.value, sources);
-    if (!resolved.ok) {
-      return { trigger: trigger.name, outcome: 'failed', reason: `binding param "${binding.name}" (${binding.source}) cannot be resolved: ${resolved.message}` };
-    }
-    bound[binding.name] = resolved.value;
+function evaluateTrigger(trigger: TriggerConfig, delivery: Delivery, groupExtensions: Record<string, unknown>): TriggerDecision {
+  const { input } = delivery;
+  const intercepted = runInterceptors(trigger.interceptors, delivery, groupExtensions);
+  if (!intercepted.continue) {
+    return { trigger: trigger.name, outcome: intercepted.failed ? 'failed' : 'skipped', reason: intercepted.reason };
   }
-  const params: Record<string, string> = {};
-  for (const param of trigger.template.params) {
-    const value = bound[param.name] ?? param.default;
-    if (value !== undefined) params[param.name] = value;
-  }
+  const event = tektonEvent(input.payload, delivery.headers, intercepted.extensions ?? {}, input.deliveryId);
+  const params = resolveParams(trigger.bindings, trigger.template.params, trigger.template.name, event);
+  if (!params.ok) return { trigger: trigger.name, outcome: 'failed', reason: params.reason };
 
-  const resources = renderResources({
+  const rendered = renderResources({
     template: trigger.template,
-    params,
+    params: params.params,
     deliveryId: input.deliveryId,
     trigger: trigger.name,
     eventListener: input.listener.name,
-    namespace: input.listener.namespace ?? 'default',
+    namespace: trigger.namespace,
     summary: input.summary,
   });
-  return { trigger: trigger.name, outcome: 'render', resources };
+  if (!rendered.ok) return { trigger: trigger.name, outcome: 'failed', reason: rendered.reason };
+  return { trigger: trigger.name, outcome: 'render', resources: rendered.resources, serviceAccount: trigger.serviceAccount };
 }

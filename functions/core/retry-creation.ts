@@ -28,7 +28,7 @@ export async function retryPendingCreation(pending: PendingCreation, { createRes
   }
   let created = 0;
   for (const object of pending.objects) {
-    const result = await createResource(object);
+    const result = await createResource(object, pending.impersonate && { impersonate: pending.impersonate });
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name} was not created: ${result.reason}`;
       if (!result.retryable) return { outcome: 'dead-letter', reason: `${which} (attempt ${attempt}; no retry will cure it)`, resources };
@@ -72,6 +72,10 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
   for (const [index, object] of message.objects.entries()) {
     if (!isKubernetesObject(object)) return { ok: false, reason: `objects[${index}] has no apiVersion, kind, metadata.name or metadata.namespace` };
   }
+  const impersonate = message.impersonate as { namespace?: unknown; name?: unknown } | undefined | null;
+  if (impersonate !== undefined && (impersonate === null || typeof impersonate.namespace !== 'string' || typeof impersonate.name !== 'string')) {
+    return { ok: false, reason: 'the message has an impersonate that is not {namespace, name}' };
+  }
   return {
     ok: true,
     pending: {
@@ -82,6 +86,7 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
       objects: message.objects as KubernetesObject[],
       reason: message.reason as string,
       permanent: message.permanent,
+      ...(impersonate && { impersonate: { namespace: impersonate.namespace as string, name: impersonate.name as string } }),
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { CelProgram, SecretSlot } from './interceptors/cel-environment.ts';
 import type { ConfigIssue } from './errors.ts';
 import type { ParsedBindingValue } from './binding-expressions.ts';
+import type { ServiceAccountRef } from './delivery-types.ts';
 
-/** The trigger configuration after loading: every reference resolved, every CEL expression compiled. */
+/** The trigger configuration after loading: every reference resolved, every selection made, every expression compiled. */
 export interface TriggersConfig {
   eventListeners: EventListenerConfig[];
   warnings: ConfigIssue[];
@@ -12,10 +13,17 @@ export interface TriggersConfig {
 
 export interface EventListenerConfig {
   name: string;
-  namespace: string | undefined;
+  /** metadata.namespace, else `default`. */
+  namespace: string;
   file: string;
   hygiene: PushHygiene;
+  /**
+   * Triggers evaluated on their own, as Tekton's sink merges them: those of spec.triggers (inline, or a Trigger by
+   * triggerRef), then the Trigger objects spec.labelSelector / spec.namespaceSelector select.
+   */
   triggers: TriggerConfig[];
+  /** spec.triggerGroups: the group's interceptors run once, then each Trigger its triggerSelector selects. */
+  triggerGroups: TriggerGroupConfig[];
 }
 
 /** Skips beyond Tekton's own behaviour, on unless an EventListener annotation turns them off. */
@@ -24,11 +32,24 @@ export interface PushHygiene {
   skipCiMessages: boolean;
 }
 
+export interface TriggerGroupConfig {
+  name: string;
+  interceptors: InterceptorConfig[];
+  triggers: TriggerConfig[];
+}
+
 export interface TriggerConfig {
   name: string;
+  /** The trigger's namespace (a Trigger's own, else its EventListener's): its resources go there unless they say. */
+  namespace: string;
   interceptors: InterceptorConfig[];
   bindings: BindingParam[];
   template: TemplateConfig;
+  /**
+   * Who creates the resources, as Tekton resolves it: the trigger's serviceAccountName (in the trigger's namespace),
+   * else the EventListener's (its pod's account, in its namespace). Undefined: the bridge's own identity.
+   */
+  serviceAccount: ServiceAccountRef | undefined;
 }
 
 export type InterceptorConfig = GithubInterceptorConfig | CelInterceptorConfig;
@@ -48,20 +69,30 @@ export interface CelInterceptorConfig {
 
 export interface BindingParam {
   name: string;
-  /** The binding's value as written, e.g. `$(body.head_commit.id)`. */
-  text: string;
   value: ParsedBindingValue;
   /** Where the param was declared, for messages: `TriggerBinding/github-push` or `inline`. */
   source: string;
 }
 
+export interface TemplateParam {
+  name: string;
+  default: string | undefined;
+}
+
 export interface TemplateConfig {
   name: string;
-  params: { name: string; default: string | undefined }[];
+  params: TemplateParam[];
   resourcetemplates: Record<string, unknown>[];
+  /** The `triggers.tekton.dev/old-escape-quotes` annotation: quotes in values are escaped before they are spliced. */
+  oldEscapeQuotes: boolean;
 }
 
 export const HYGIENE_ANNOTATIONS = {
   skipDeletedBranches: 'tekton-bridge/skip-deleted-branches',
   skipCiMessages: 'tekton-bridge/skip-ci-messages',
 } as const;
+
+/** Every trigger of an EventListener, grouped or not. */
+export function listenerTriggers(listener: EventListenerConfig): TriggerConfig[] {
+  return [...listener.triggers, ...listener.triggerGroups.flatMap((group) => group.triggers)];
+}
