@@ -150,7 +150,7 @@ export function tektonEvent(body: unknown, headers: Readonly<Record<string, stri
 export type EvaluateResult = { ok: true; text: string } | { ok: false; message: string };
 
 /** Tekton's parseJSONPath: the results printed one after the other. */
-export function evaluateExpression(expression: TektonExpression, event: GoStruct): EvaluateResult {
+export function evaluateExpression(expression: TektonExpression, event: unknown): EvaluateResult {
   try {
     return { ok: true, text: findResults(expression.template, event).map(tektonResultText).join('') };
   } catch (error) {
@@ -175,7 +175,7 @@ export function tektonResultText(values: readonly unknown[]): string {
 
 /** encoding/json for the values a JSONPath yields: structs keep their field order, the rest goes to goJson. */
 function marshalGo(value: unknown): string {
-  if (value instanceof GoStruct) return `{${value.fields.map((field) => `${goJsonString(field.tag)}:${marshalGo(field.value)}`).join(',')}}`;
+  if (value instanceof GoStruct) return `{${value.fields.map((field) => `${goJsonString(field.tag || field.name)}:${marshalGo(field.value)}`).join(',')}}`;
   if (value instanceof GoInteger) return String(value.value);
   if (Array.isArray(value)) return `[${value.map(marshalGo).join(',')}]`;
   return goJson(value);

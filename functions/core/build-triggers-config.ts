@@ -602,6 +602,7 @@ function parseCelInterceptor(params: Json, where: Where, field: string, lookups:
 }
 
 function parseBindingParams(spec: unknown, source: string, where: Where, field: string, findings: Findings): BindingParam[] {
+  if (spec === undefined || (isObject(spec) && spec.params === undefined)) return [];
   if (!isObject(spec) || !Array.isArray(spec.params)) {
     findings.error(where, `${field}.params`, 'expected a list of {name, value}');
     return [];

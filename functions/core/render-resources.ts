@@ -127,7 +127,7 @@ export function spliceTemplateString(text: string, splice: Splice): { ok: true; 
       continue;
     }
     const quoted = splice.oldEscapeQuotes ? value.replaceAll('"', () => '\\"') : value;
-    out += encoded.slice(from, at) + quoted.replaceAll('$(', () => '$$(');
+    out += encoded.slice(from, at) + escapeTektonVariables(quoted);
     from = close + 1;
     used.push(name);
   }
@@ -141,6 +141,11 @@ export function spliceTemplateString(text: string, splice: Splice): { ok: true; 
       reason: `the value of ${which} does not fit inside a JSON string, where Tekton Triggers splices it into the template's JSON text (a JSON object or array, a quote, a backslash that starts no JSON escape, or a control character), so Tekton would not create this resource as written; the bridge creates nothing`,
     };
   }
+}
+
+/** Tekton's escapeTektonVariables: `$(` becomes `$$(`, which Tekton Pipelines reads as a literal `$(`. */
+export function escapeTektonVariables(value: string): string {
+  return value.replaceAll('$(', () => '$$(');
 }
 
 /** Go's decoder turns an escaped lone surrogate into U+FFFD. */

@@ -96,3 +96,18 @@ export const HYGIENE_ANNOTATIONS = {
 export function listenerTriggers(listener: EventListenerConfig): TriggerConfig[] {
   return [...listener.triggers, ...listener.triggerGroups.flatMap((group) => group.triggers)];
 }
+
+/** The service accounts the config creates resources as, each with the `listener/trigger`s that use it. */
+export function impersonatedAccounts(config: TriggersConfig): { account: ServiceAccountRef; triggers: string[] }[] {
+  const byAccount = new Map<string, { account: ServiceAccountRef; triggers: string[] }>();
+  for (const listener of config.eventListeners) {
+    for (const trigger of listenerTriggers(listener)) {
+      if (!trigger.serviceAccount) continue;
+      const key = `${trigger.serviceAccount.namespace}/${trigger.serviceAccount.name}`;
+      const entry = byAccount.get(key) ?? { account: trigger.serviceAccount, triggers: [] };
+      entry.triggers.push(`${listener.name}/${trigger.name}`);
+      byAccount.set(key, entry);
+    }
+  }
+  return [...byAccount.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, entry]) => entry);
+}
