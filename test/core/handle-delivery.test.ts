@@ -143,6 +143,23 @@ describe('handleDelivery answers', () => {
       assert.equal(queue[0]?.permanent, true);
     });
 
+    it("creates as the trigger's service account, and queues that account with what it could not create", async () => {
+      const withAccount = inlineConfig(
+        templateYaml(['v']),
+        listenerYaml('', '        - name: v\n          value: $(body.after)').replace('spec:\n  triggers:', 'spec:\n  serviceAccountName: ci-bot\n  triggers:'),
+      );
+      const asked: unknown[] = [];
+      const queue: PendingCreation[] = [];
+      await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
+        config: withAccount,
+        secrets: [TEST_SECRET],
+        createResource: async (_object, options) => (asked.push(options), { outcome: 'failed', reason: 'the API answered 503', retryable: true }),
+        enqueue: async (pending) => (queue.push(pending), { queued: true }),
+      });
+      assert.deepEqual(asked, [{ impersonate: { namespace: 'ci', name: 'ci-bot' } }]);
+      assert.deepEqual(queue[0]?.impersonate, { namespace: 'ci', name: 'ci-bot' });
+    });
+
     it('503 only when the queue cannot be written either, saying both', async () => {
       const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
         ...deps,

@@ -95,7 +95,16 @@ describe('parsePendingCreation', () => {
     const queued = pending();
     assert.deepEqual(parsePendingCreation(JSON.stringify({ ...queued, extra: 1 })), { ok: true, pending: queued });
   });
+  it('reads back the service account to create as, and creates as it', async () => {
+    const queued = pending({ impersonate: { namespace: 'ci', name: 'ci-bot' } });
+    const parsed = parsePendingCreation(JSON.stringify(queued));
+    assert.deepEqual(parsed, { ok: true, pending: queued });
+    const asked: unknown[] = [];
+    await retryPendingCreation(queued, { createResource: async (_o, options) => (asked.push(options), { outcome: 'created' }), attempt: 2, maxAttempts: 5 });
+    assert.deepEqual(asked, [{ impersonate: { namespace: 'ci', name: 'ci-bot' } }, { impersonate: { namespace: 'ci', name: 'ci-bot' } }]);
+  });
   const bad: [string, string, RegExp][] = [
+    ['an impersonate that is no account', JSON.stringify({ ...pending(), impersonate: { name: 'x' } }), /impersonate that is not \{namespace, name\}/],
     ['not JSON', 'secret-looking text {', /^the message is not JSON \(\d+ characters\)$/],
     ['not an object', '[1]', /not a JSON object/],
     ['no deliveryId', JSON.stringify({ ...pending(), deliveryId: 7 }), /no deliveryId/],
