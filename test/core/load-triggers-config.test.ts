@@ -96,6 +96,11 @@ spec:
     { name: 'bad binding expression', yaml: [templateYaml(['revision']), listenerYaml('', '        - name: revision\n          value: $(bodyy.after)')], field: /bindings\[0\]\.value/, message: /the event has header, body, extensions and context, not "bodyy"/ },
     { name: 'undeclared template param', yaml: [templateYaml(['revision']).replace('$(tt.params.revision)', '$(tt.params.revison)'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]$/, message: /\$\(tt\.params\.revison\)/ },
     { name: 'resource of another kind', yaml: [templateYaml(['revision']).replace('kind: PipelineRun', 'kind: ConfigMap'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]\.kind/, message: /only Tekton PipelineRuns and TaskRuns/ },
+    { name: 'a custom interceptor by ref.kind', yaml: [templateYaml(['revision']), listenerYaml('        - ref: {name: mine, kind: NamespacedInterceptor}', inlineBinding)], field: /interceptors\[0\]\.ref\.kind/, message: /only Tekton's github and cel/ },
+    { name: 'an empty secretRef.secretKey', yaml: [templateYaml(['revision']), listenerYaml('        - github: {secretRef: {secretName: s, secretKey: ""}}', inlineBinding)], field: /secretRef\.secretKey/, message: /fails every event/ },
+    { name: 'githubOwners', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true}}', inlineBinding)], field: /github\.githubOwners/, message: /needs the GitHub API/ },
+    { name: 'cloudEventURI', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding).replace('spec:\n  triggers:', 'spec:\n  cloudEventURI: http://x\n  triggers:')], field: /^spec\.cloudEventURI$/, message: /does not send CloudEvents/ },
+    { name: 'an EventListener with nothing to run', yaml: ['apiVersion: triggers.tekton.dev/v1beta1\nkind: EventListener\nmetadata: {name: x}\nspec: {serviceAccountName: sa}'], field: /^spec$/, message: /needs triggers, triggerGroups, labelSelector or namespaceSelector/ },
     { name: 'resource without a name', yaml: [templateYaml(['revision']).replace('generateName: echo-run-', 'labels: {}'), listenerYaml('', inlineBinding)], field: /metadata$/, message: /generateName/ },
     { name: 'unknown tekton-bridge annotation', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-deleted: "false"')], field: /annotations\.tekton-bridge\/skip-deleted/, message: /unknown tekton-bridge annotation/ },
     { name: 'bad annotation value', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-ci-messages: "no"')], field: /skip-ci-messages/, message: /"true" or "false"/ },
@@ -114,6 +119,13 @@ spec:
       assert.match(error.message, /inline\.yaml: /);
     });
   }
+
+  it('warns, as Tekton renders it, of a template param with no default and no binding, and of ${…}', () => {
+    const config = inlineConfig(templateYaml(['revision', 'url']), listenerYaml('', '        - name: revision\n          value: ${body.after}'));
+    const warnings = config.warnings.map((w) => `${w.field}: ${w.message}`).join('\n');
+    assert.match(warnings, /bindings: TriggerTemplate\/echo param "url" has no default and no binding of trigger "t" sets it: \$\(tt\.params\.url\) stays in the resource as written/);
+    assert.match(warnings, /\$\{body\.after\} is no Tekton Triggers expression and stays as written; write \$\(body\.after\)/);
+  });
 
   it('reports every problem at once, not just the first', () => {
     const error = configError(() =>
