@@ -155,6 +155,8 @@ export function evaluateExpression(expression: TektonExpression, event: unknown)
     return { ok: true, text: findResults(expression.template, event).map(tektonResultText).join('') };
   } catch (error) {
     if (error instanceof JsonPathError) return { ok: false, message: error.message };
+    // A payload nested deeper than the stack reaches, met by `..` or by printing it whole.
+    if (error instanceof RangeError) return { ok: false, message: 'the payload is nested too deeply to evaluate this expression' };
     throw error;
   }
 }

@@ -254,3 +254,13 @@ describe('bindings Tekton could never evaluate are config errors', () => {
     });
   }
 });
+
+describe('a payload nested deeper than the stack', () => {
+  it('fails the expression with a reason instead of throwing', () => {
+    let body: unknown = 'leaf';
+    for (let i = 0; i < 200_000; i += 1) body = [body];
+    const resolved = resolveParams(bindings([{ name: 'all', value: '$(body..x)' }]), [], 'tt', tektonEvent(body, {}, {}, 'id'));
+    assert.equal(resolved.ok, false);
+    assert.match(resolved.ok ? '' : resolved.reason, /nested too deeply/);
+  });
+});
