@@ -53,9 +53,10 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: B
   });
 }
 
+/** A repeated header's values joined with "," as Tekton Triggers joins them (and API Gateway does). */
 function flattenHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, values] of Object.entries(req.headersDistinct)) headers[name] = values?.join(',');
   return headers;
 }
 

@@ -53,7 +53,8 @@ export async function runRenderCommand(argv: string[], io: CliIo): Promise<numbe
     for (const decision of evaluateTriggers({ listener, deliveryId, event: values.event, headers, payload, summary })) {
       if (decision.outcome === 'render') {
         const names = decision.resources.map((r) => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`).join(', ');
-        out.push(`# ${listener.name}/${decision.trigger}: would create ${names}`);
+        const as = decision.serviceAccount ? ` as system:serviceaccount:${decision.serviceAccount.namespace}:${decision.serviceAccount.name}` : '';
+        out.push(`# ${listener.name}/${decision.trigger}: would create ${names}${as}`);
         documents.push(...decision.resources.map((resource) => stringify(resource, { lineWidth: 0 })));
       } else {
         out.push(`# ${listener.name}/${decision.trigger}: ${decision.outcome} — ${decision.reason}`);

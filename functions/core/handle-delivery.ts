@@ -197,7 +197,7 @@ async function settleDecision(decision: TriggerDecision, settlement: Settlement)
   if (!createResource) return { trigger: decision.trigger, outcome: 'created', resources };
   let created = 0;
   for (const [index, object] of decision.resources.entries()) {
-    const result = await createResource(object);
+    const result = await createResource(object, decision.serviceAccount && { impersonate: decision.serviceAccount });
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
       const done = created > 0 ? ` (${created} of ${decision.resources.length} created before it)` : '';

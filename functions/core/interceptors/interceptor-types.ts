@@ -13,4 +13,5 @@ export interface InterceptorInput {
 
 export type InterceptorOutcome =
   | { continue: true; extensions?: Record<string, unknown> }
-  | { continue: false; reason: string };
+  /** `failed`: the event should have passed but could not be processed (the trigger fails rather than skips). */
+  | { continue: false; reason: string; failed?: true };
