@@ -2,6 +2,7 @@ import type { KubernetesObject } from './delivery-types.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
 import type { EventListenerConfig, TriggerConfig } from './triggers-config.ts';
 import { resolveBindingValue } from './binding-expressions.ts';
+import { createEvaluationScope, type CelDeliveryOptions, type CelEvaluationScope } from './cel/evaluation-scope.ts';
 import { canonicalHeaderName } from './interceptors/cel-environment.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
@@ -21,6 +22,10 @@ export interface EvaluationInput {
   headers: Readonly<Record<string, string | undefined>>;
   payload: unknown;
   summary: DeliverySummary;
+  /** The URL the delivery was posted to, CEL's `requestURL`. */
+  requestURL?: string;
+  /** The trigger secrets compareSecret reads, and the clock for the delivery's CEL time budget. */
+  cel?: CelDeliveryOptions;
 }
 
 /** Each trigger of the EventListener: interceptors, then bindings, then the template. Pure. */
@@ -29,20 +34,23 @@ export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
   if (skip) return input.listener.triggers.map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
   const celHeader: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) celHeader[canonicalHeaderName(name)] = [value];
-  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader));
+  const scope = createEvaluationScope(input.cel);
+  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader, scope));
 }
 
-function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>): TriggerDecision {
+function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>, scope: CelEvaluationScope): TriggerDecision {
   const interceptorInput: InterceptorInput = {
     event: input.event,
     payload: input.payload,
     headers: input.headers,
     celHeader,
     extensions: {},
+    requestURL: input.requestURL ?? '',
+    scope,
   };
   for (const interceptor of trigger.interceptors) {
     const outcome = interceptor.type === 'github' ? runGithubInterceptor(interceptor, interceptorInput) : runCelInterceptor(interceptor, interceptorInput);
-    if (!outcome.continue) return { trigger: trigger.name, outcome: 'skipped', reason: outcome.reason };
+    if (!outcome.continue) return { trigger: trigger.name, outcome: outcome.failed ? 'failed' : 'skipped', reason: outcome.reason };
     if (outcome.extensions) interceptorInput.extensions = { ...interceptorInput.extensions, ...outcome.extensions };
   }
 

@@ -164,12 +164,27 @@ describe('CEL interceptor with the Tekton extensions', () => {
       assert.equal(run(filter, { 'X-GitHub-Event': 'push' }), 'render');
     });
   }
-  it("compareSecret compares with the delivery's webhook secrets", () => {
+  it('compareSecret compares with the key of the named trigger secret, and fails the trigger when it is missing', () => {
     const filter = "header.canonical('X-Secret-Token').compareSecret('secretToken', 'github-secret')";
     const config = inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)'));
-    config.secretSlot.secrets = ['s3cret'];
-    assert.equal(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 's3cret' })), 'render');
-    assert.match(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 'nope' })), /CEL filter is false/);
+    const listener = config.eventListeners[0]!;
+    const push = pushToDefaultBranch();
+    const withSecrets = (token: string, store: Record<string, Record<string, string>>) =>
+      reasonOf(
+        evaluateTriggers({
+          listener,
+          deliveryId: 'd',
+          event: 'push',
+          headers: { 'x-github-event': 'push', 'x-secret-token': token },
+          payload: push,
+          summary: summarizeDelivery(push),
+          cel: { triggerSecrets: (name, key) => store[name]?.[key] },
+        }),
+      );
+    assert.equal(withSecrets('s3cret', { 'github-secret': { secretToken: 's3cret' } }), 'render');
+    assert.match(withSecrets('nope', { 'github-secret': { secretToken: 's3cret' } }), /CEL filter is false/);
+    assert.match(withSecrets('s3cret', { other: { secretToken: 's3cret' } }), /^failed: .*no key "secretToken" in secret "github-secret"/);
+    assert.ok(config.cel.usesTriggerSecrets);
   });
   it('skips with the expression when the filter is false', () => {
     assert.equal(run("body.ref == 'refs/heads/docs'"), "skipped: CEL filter is false: body.ref == 'refs/heads/docs'");
@@ -180,12 +195,23 @@ describe('CEL interceptor with the Tekton extensions', () => {
   it('skips when the filter is not a bool', () => {
     assert.match(run('body.ref'), /^skipped: CEL filter returned "refs\/heads\/master", not a bool/);
   });
-  it('overlays nest dotted keys and see earlier overlays', () => {
+  it('overlays nest dotted keys; a later cel interceptor sees what an earlier one added', () => {
     const config = inlineConfig(
       templateYaml(['v']),
-      listenerYaml("        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}", '        - name: v\n          value: $(extensions.tag)/$(extensions.git)'),
+      listenerYaml(
+        "        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n        - cel:\n            overlays:\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}",
+        '        - name: v\n          value: $(extensions.tag)/$(extensions.git)',
+      ),
     );
     assert.equal(paramValues(rendered(evaluate(config, pushToDefaultBranch()))[0]).v, 'master-6113/{"branch":"master"}');
+  });
+
+  it('an overlay does not see the overlays of its own interceptor, as in Tekton', () => {
+    const config = inlineConfig(
+      templateYaml(['v']),
+      listenerYaml("        - cel:\n            overlays:\n              - {key: a, expression: \"'x'\"}\n              - {key: b, expression: \"extensions.a\"}", '        - name: v\n          value: $(extensions.b)'),
+    );
+    assert.match(reasonOf(evaluate(config, pushToDefaultBranch())), /^skipped: CEL overlay "b" could not be evaluated \(No such key: a\)/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createCelFeatureModules } from '../../functions/adapters/cel-feature-modules.ts';
 import { loadTriggersConfig } from '../../functions/core/load-triggers-config.ts';
 import type { TriggersConfig } from '../../functions/core/triggers-config.ts';
 
@@ -45,5 +46,5 @@ ${bindings}
 }
 
 export function inlineConfig(...documents: string[]): TriggersConfig {
-  return loadTriggersConfig([{ file: 'inline.yaml', text: documents.join('\n---\n') }]);
+  return loadTriggersConfig([{ file: 'inline.yaml', text: documents.join('\n---\n') }], { celModules: createCelFeatureModules() });
 }
