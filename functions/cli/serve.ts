@@ -6,6 +6,7 @@ import { createWebhookServer } from '../adapters/node-http.ts';
 import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.ts';
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createResourceCreator } from '../adapters/kubernetes-api.ts';
+import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { formatConfigIssue } from '../core/errors.ts';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Where the made-up loopback secret is kept; tests point it elsewhere. */
   localSecretFile?: string;
+  /** The JSON file of trigger secrets CEL's compareSecret reads, `{"<secretName>": {"<secretKey>": "value"}}`. */
+  triggerSecretsFile?: string;
 }
 
 export interface RunningBridge {
@@ -38,6 +41,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 export async function startBridge(options: ServeOptions, io: CliIo): Promise<RunningBridge> {
   const config = loadTriggersDirectory(options.triggersDir);
   for (const warning of config.warnings) io.stderr(`warning: ${formatConfigIssue(warning)}\n`);
+  const triggerSecrets = options.triggerSecretsFile ? readTriggerSecretsFile(options.triggerSecretsFile) : undefined;
+  if (config.cel.usesTriggerSecrets && !triggerSecrets) io.stderr('warning: the config calls compareSecret and no --trigger-secrets file was given: those triggers will fail\n');
 
   let secret = options.secret || io.env.WEBHOOK_SECRET;
   if (!secret) {
@@ -71,7 +76,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
     maxBodyBytes,
     handle: async (request) => {
       const started = performance.now();
-      const report = await handleDelivery(request, { config, secrets, createResource, maxBodyBytes, now: () => performance.now() });
+      const report = await handleDelivery(request, { config, secrets, triggerSecrets, createResource, maxBodyBytes, now: () => performance.now() });
       logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started));
       return report;
     },
@@ -104,6 +109,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       'dry-run': { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      'trigger-secrets': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -117,6 +123,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       dryRun: values['dry-run'],
       kubeconfig: values.kubeconfig,
       context: values.context,
+      triggerSecretsFile: values['trigger-secrets'],
     },
     io,
   );
