@@ -16,6 +16,7 @@ export function registerListsLibrary(environment: Environment, register: Registe
   register('list.flatten(): list', (list: unknown[]) => flatten(list, 1n));
   register('list.flatten(int): list', flatten);
   register('list.sort(): list', (list: unknown[]) => sortByKeys(list, list));
+  register('list.sortBy(ast, ast): list', sortByMacro);
   register('list.reverse(): list', (list: unknown[]) => [...list].reverse());
   register('list.distinct(): list', (list: unknown[]) => {
     const unique: unknown[] = [];
@@ -34,6 +35,59 @@ export function registerListsLibrary(environment: Environment, register: Registe
   register(`${sets}.contains(list, list): bool`, (_ns: unknown, list: unknown[], sublist: unknown[]) => contains(list, sublist));
   register(`${sets}.equivalent(list, list): bool`, (_ns: unknown, a: unknown[], b: unknown[]) => contains(a, b) && contains(b, a));
   register(`${sets}.intersects(list, list): bool`, (_ns: unknown, a: unknown[], b: unknown[]) => a.some((item) => b.some((other) => celEquals(item, other))));
+}
+
+interface MacroCall {
+  args: AstNode[];
+  receiver: AstNode;
+}
+interface AstNode {
+  op: string;
+  args: unknown;
+}
+interface TypeDeclaration {
+  kind: string;
+  valueType?: TypeDeclaration;
+}
+interface MacroContext {
+  forkWithVariable(name: string, type: TypeDeclaration): MacroContext;
+  reuse(ctx: MacroContext): MacroContext;
+  setIterValue(value: unknown, evaluator: unknown): MacroContext;
+}
+interface Checker {
+  check(node: AstNode, ctx: MacroContext): TypeDeclaration;
+  getType(name: string): TypeDeclaration;
+}
+interface Evaluator {
+  run(node: AstNode, ctx: MacroContext): unknown;
+}
+
+/**
+ * cel-go's `sortBy(var, key)` macro: the list ordered by the key each element gives. Built the way cel-js builds its
+ * own `cel.bind` macro: the key expression is checked and evaluated with the variable bound to each element.
+ */
+function sortByMacro({ args, receiver }: MacroCall) {
+  const [variable, key] = args as [AstNode, AstNode];
+  if (variable.op !== 'id') throw new CelFunctionError('sortBy(var, key) invalid iteration variable');
+  const macro = {
+    async: false,
+    keyContext: undefined as MacroContext | undefined,
+    typeCheck(checker: Checker, _macro: unknown, ctx: MacroContext): TypeDeclaration {
+      const listType = checker.check(receiver, ctx);
+      const element = listType.kind === 'list' && listType.valueType ? listType.valueType : checker.getType('dyn');
+      macro.keyContext = ctx.forkWithVariable(variable.args as string, element);
+      checker.check(key, macro.keyContext);
+      return listType.kind === 'list' ? listType : checker.getType('list');
+    },
+    evaluate(evaluator: Evaluator, _macro: unknown, ctx: MacroContext): unknown[] {
+      const list = evaluator.run(receiver, ctx);
+      if (!Array.isArray(list)) throw new CelFunctionError(`sortBy() applies to a list, not a ${celTypeName(list)}`);
+      const keyContext = macro.keyContext as MacroContext;
+      const keys = list.map((item) => evaluator.run(key, keyContext.reuse(ctx).setIterValue(item, evaluator)));
+      return sortByKeys(list, keys);
+    },
+  };
+  return macro;
 }
 
 function flatten(list: unknown[], depth: bigint): unknown[] {

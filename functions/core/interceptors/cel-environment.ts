@@ -61,11 +61,16 @@ export function createCelEnvironment(modules: CelFeatureModules): CelEnvironment
   registerStringsLibrary(environment, register, regex);
   registerEncodersLibrary(environment, register);
   registerListsLibrary(environment, register);
-  registerMathLibrary(environment, register);
   installStepCounter(environment, register, slot);
 
-  const state = { usesTriggerSecrets: false };
+  const state = { usesTriggerSecrets: false, math: false };
   const compile = (source: string): CelCompileResult => {
+    // Math's variadic greatest/least take 62 overloads, a few ms of every cold start: registered for the first
+    // expression that names math (an expression can reach it no other way).
+    if (!state.math && /\bmath\b/.test(source)) {
+      registerMathLibrary(environment, register);
+      state.math = true;
+    }
     let parsed: ReturnType<Environment['parse']>;
     try {
       parsed = environment.parse(source);

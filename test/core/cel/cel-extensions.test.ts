@@ -207,3 +207,14 @@ describe('cel-go extensions and Go semantics', () => {
     assert.equal(compiled.program.evaluate(context, { triggerSecrets: undefined, budget: undefined }), 'hello');
   });
 });
+
+describe('lists.go SortBy', () => {
+  it('orders a list by the key each element gives', () => {
+    const got = evaluate("[{'name': 'foo', 'score': 0}, {'name': 'bar', 'score': -10}, {'name': 'baz', 'score': 1000}].sortBy(e, e.score).map(e, e.name)");
+    assert.deepEqual(got, ['bar', 'foo', 'baz']);
+  });
+  it('sorts the payload by a field, and fails on keys that cannot be compared', () => {
+    assert.deepEqual(evaluate('body.labels.sortBy(l, l.name.reverse()).map(l, l.name)'), ['test-a', 'test-b']);
+    assert.throws(() => evaluate('body.labels.sortBy(l, l)'), /list elements must be comparable/);
+  });
+});
