@@ -136,7 +136,8 @@ try {
     cold.importMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(webhookBundle).href], lambdaEnv)).stdout));
     cold.celFeaturesImportMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(celFeaturesBundle).href], lambdaEnv)).stdout));
     for (const [name, file] of Object.entries(dependencyBundles)) {
-      dependencyImportMs[name]?.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(file).href], lambdaEnv)).stdout));
+      const once = file.endsWith('.cjs') ? ['bench/require-once.cjs', file] : ['bench/import-once.mjs', pathToFileURL(file).href];
+      dependencyImportMs[name]?.push(Number((await runProcess(once, lambdaEnv)).stdout));
     }
   }
   if (api.objects.length !== COLD_RUNS) throw new Error(`expected ${COLD_RUNS} PipelineRuns, found ${api.objects.length}`);

@@ -131,7 +131,7 @@ export function celEquals(a: unknown, b: unknown): boolean {
     if (left === undefined || right === undefined) return false;
     if (typeof left === 'number' && Number.isNaN(left)) return false;
     if (typeof right === 'number' && Number.isNaN(right)) return false;
-    // eslint-disable-next-line eqeqeq -- a bigint and a number compare by value with ==
+    // == compares a bigint with a number by value.
     return left == right;
   }
   if (a === b) return true;

@@ -42,7 +42,7 @@ export class CelBudgetExceededError extends Error {
   }
 }
 
-export function createTimeBudget(now: () => number, limitMs: number): CelTimeBudget {
+function createTimeBudget(now: () => number, limitMs: number): CelTimeBudget {
   return { now, limitMs, deadline: now() + limitMs };
 }
 
@@ -59,7 +59,7 @@ export function spendStep(slot: CelScopeSlot): void {
   checkBudget(budget);
 }
 
-export function checkBudget(budget: CelTimeBudget | undefined): void {
+function checkBudget(budget: CelTimeBudget | undefined): void {
   if (budget && budget.now() > budget.deadline) throw new CelBudgetExceededError(budget.limitMs);
 }
 

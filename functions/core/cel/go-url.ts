@@ -49,7 +49,6 @@ export function parseGoUrl(raw: string): GoUrl {
 }
 
 function parseReference(raw: string, fail: (reason: string) => never): Omit<GoUrl, 'fragment'> {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) fail('net/url: invalid control character in URL');
   const url: Omit<GoUrl, 'fragment'> = { scheme: '', opaque: '', user: undefined, host: '', path: '', rawQuery: '' };
   if (raw === '*') return { ...url, path: '*' };

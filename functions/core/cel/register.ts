@@ -1,7 +1,6 @@
 import type { Environment } from '@marcbachmann/cel-js';
 
 /** A CEL function implementation; `this` is the library's evaluator. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CelHandler = (...args: any[]) => unknown;
 
 /** Registers one overload, e.g. `string.truncate(int): string`. */

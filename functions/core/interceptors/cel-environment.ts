@@ -147,7 +147,7 @@ export function readable(message: string): string {
   return firstLine(message).replaceAll(INTERNAL_PREFIX, '').replace(/\bext\.(\w+)\./g, '$1.');
 }
 
-export function firstLine(message: string): string {
+function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
