@@ -1,25 +1,33 @@
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
 import { readRetryEnvironment } from './adapters/environment.ts';
+import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
+import { createRetryMessageMac, MAC_ATTRIBUTE } from './adapters/retry-message-mac.ts';
 import { createRetryQueueOperations } from './adapters/retry-queue.ts';
-import { parsePendingCreation, retryDelaySeconds, retryPendingCreation, type RetryDecision } from './core/retry-creation.ts';
+import type { KubernetesObject, PendingCreation } from './core/delivery-types.ts';
+import { parsePendingCreation, renderPendingCreation, retryDelaySeconds, retryPendingCreation, type RetryDecision } from './core/retry-creation.ts';
 import { messageOf } from './adapters/error-message.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
 const env = readRetryEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName, function: 'retry' } });
 const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The same bundled config as the webhook's: a queued creation is rendered again from it, never taken from the message.
+const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 const credentials = fromEnv();
 const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const mac = createRetryMessageMac({ region: env.region, credentials, endpoint: env.kmsEndpoint, keyArn: env.retryMessageMacKeyArn });
 const queue = createRetryQueueOperations({
   region: env.region,
   credentials,
   endpoint: env.sqsEndpoint,
   retryQueueUrl: env.retryQueueUrl,
   deadLetterQueueUrl: env.deadLetterQueueUrl,
+  mac,
 });
 
 type RecordOutcome = 'created' | 'duplicate' | 'queued' | 'dead-lettered';
@@ -50,13 +58,21 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
   const timings: CreateTimings = { lookupMs: 0, tokenMs: 0, apiMs: 0 };
   // Attempt 1 was the webhook's own; the first receive is attempt 2.
   const attempt = Number(record.attributes.ApproximateReceiveCount || '1') + 1;
-  const parsed = parsePendingCreation(record.body);
-  const ids = parsed.ok
-    ? { deliveryId: parsed.pending.deliveryId, event: parsed.pending.event, eventListener: parsed.pending.eventListener, trigger: parsed.pending.trigger }
-    : {};
-  const decision: RetryDecision = parsed.ok
-    ? await retryPendingCreation(parsed.pending, { createResource: clusterResources(timings), attempt, maxAttempts: env.maxAttempts })
-    : { outcome: 'dead-letter', reason: `not a pending creation: ${parsed.reason}`, resources: [] };
+  let accepted: Accepted;
+  try {
+    accepted = await acceptRecord(record);
+  } catch (error) {
+    // KMS could not say: not a verdict on the message, so it waits for the next attempt.
+    const { reason, nextAttemptSeconds } = await postpone(record, attempt, `the message's MAC could not be checked (${messageOf(error)})`);
+    logger.warn('pending creation postponed', { messageId: record.messageId, outcome: 'queued', reason, attempt, nextAttemptSeconds });
+    metrics.addMetric(OUTCOME_METRICS.queued, MetricUnit.Count, 1);
+    return { messageId: record.messageId, done: false };
+  }
+  const pending = accepted.ok ? accepted.pending : undefined;
+  const ids = pending ? { deliveryId: pending.deliveryId, event: pending.event, eventListener: pending.eventListener, trigger: pending.trigger } : {};
+  const decision: RetryDecision = accepted.ok
+    ? await retryPendingCreation(accepted.pending, accepted.objects, { createResource: clusterResources(timings), attempt, maxAttempts: env.maxAttempts })
+    : { outcome: 'dead-letter', reason: `not accepted: ${accepted.reason}`, resources: [] };
 
   let outcome: RecordOutcome;
   let done = true;
@@ -75,7 +91,7 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
     case 'dead-letter':
       reason = decision.reason;
       try {
-        const letter = parsed.ok ? { pending: parsed.pending, reason, attempt } : { unreadableBody: record.body, reason, attempt };
+        const letter = pending ? { pending, reason, attempt } : { unreadableBody: record.body, reason, attempt };
         await queue.deadLetter(letter);
         outcome = 'dead-lettered';
       } catch (error) {
@@ -104,6 +120,24 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
   else logger.info('pending creation retried', fields);
   metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, 1);
   return { messageId: record.messageId, done };
+}
+
+type Accepted = { ok: true; pending: PendingCreation; objects: KubernetesObject[] } | { ok: false; reason: string };
+
+/**
+ * Only what the webhook function wrote (its MAC verifies), read as a pending creation, and rendered again from this
+ * function's own config; anything else is parked in the dead-letter queue with the reason and never reaches the cluster.
+ * Throws only when KMS cannot answer.
+ */
+async function acceptRecord(record: SQSRecord): Promise<Accepted> {
+  const signature = record.messageAttributes?.[MAC_ATTRIBUTE]?.stringValue;
+  if (signature === undefined) return { ok: false, reason: `the message has no ${MAC_ATTRIBUTE} attribute: it was not written by the webhook function` };
+  if (!(await mac.verify(record.body, signature))) return { ok: false, reason: `the message's ${MAC_ATTRIBUTE} does not verify: it was not written by the webhook function, or was changed` };
+  const parsed = parsePendingCreation(record.body);
+  if (!parsed.ok) return { ok: false, reason: `not a pending creation: ${parsed.reason}` };
+  const rendered = renderPendingCreation(parsed.pending, config);
+  if (!rendered.ok) return { ok: false, reason: `not a creation this config renders: ${rendered.reason}` };
+  return { ok: true, pending: parsed.pending, objects: rendered.objects };
 }
 
 /** The next attempt after a growing, jittered wait; if that cannot be set, the queue's own visibility timeout applies. */

@@ -5,8 +5,9 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
-import { deliveryLogFields, deliveryLogMessage } from './adapters/delivery-log.ts';
+import { deliveryLogFields, deliveryLogMessage, unverifiedRequestFields } from './adapters/delivery-log.ts';
 import { readWebhookEnvironment } from './adapters/environment.ts';
+import { createRetryMessageMac } from './adapters/retry-message-mac.ts';
 import { createRetryQueueSender } from './adapters/retry-queue.ts';
 import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
 import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
@@ -15,6 +16,8 @@ import { createTriggerSecretsSource, unavailableTriggerSecrets } from './adapter
 import type { TriggerSecretStore } from './core/cel/evaluation-scope.ts';
 import type { EnqueueCreation } from './core/delivery-types.ts';
 import { handleDelivery } from './core/handle-delivery.ts';
+
+const HOUR_MS = 3_600_000;
 
 // Once per container: a bad environment or config fails the cold start loudly, and clients are reused.
 const env = readWebhookEnvironment(process.env);
@@ -25,16 +28,29 @@ for (const warning of config.warnings) logger.warn('trigger config warning', { .
 
 const credentials = fromEnv();
 const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
-const readSecrets = createWebhookSecretSource({ client: secretsManager, secretId: env.webhookSecretArn });
+const webhookSecrets = createWebhookSecretSource({
+  client: secretsManager,
+  secretId: env.webhookSecretArn,
+  graceMs: env.previousSecretGraceHours * HOUR_MS,
+});
 // Read only for a config whose CEL calls compareSecret.
 const readTriggerSecrets =
   config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
 const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
-// Without a queue, a failed creation is answered 503 as before. The SQS client is loaded only when one fails.
-const sendToRetryQueue = env.retryQueueUrl
-  ? createRetryQueueSender({ region: env.region, credentials, endpoint: env.sqsEndpoint, queueUrl: env.retryQueueUrl, maxAttempts: 2, timeoutMs: 2000 })
-  : undefined;
+// Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
+const sendToRetryQueue =
+  env.retryQueueUrl && env.retryMessageMacKeyArn
+    ? createRetryQueueSender({
+        region: env.region,
+        credentials,
+        endpoint: env.sqsEndpoint,
+        queueUrl: env.retryQueueUrl,
+        maxAttempts: 2,
+        timeoutMs: 2000,
+        mac: createRetryMessageMac({ region: env.region, credentials, endpoint: env.kmsEndpoint, keyArn: env.retryMessageMacKeyArn, timeoutMs: 1500 }),
+      })
+    : undefined;
 
 interface AdapterTimings extends CreateTimings {
   secretMs: number;
@@ -60,9 +76,9 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const pendingTriggerSecrets = readTriggerSecrets?.().catch((error: unknown) => unavailableTriggerSecrets((error as Error).message));
   let secrets: string[];
   try {
-    secrets = await readSecrets();
+    secrets = await webhookSecrets.current();
   } catch (error) {
-    logger.error('webhook secret unavailable', { error: (error as Error).message, deliveryId: request.headers['x-github-delivery'] });
+    logger.error('webhook secret unavailable', { error: (error as Error).message, ...unverifiedRequestFields(request.headers) });
     return resultFromAnswer({ status: 503, body: { deliveryId: request.headers['x-github-delivery'], error: 'the webhook secret cannot be read right now; redeliver later' } });
   } finally {
     timings.secretMs = performance.now() - started;
@@ -73,12 +89,22 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     config,
     secrets,
     triggerSecrets,
+    previousSecrets: async () => {
+      const start = performance.now();
+      try {
+        return await webhookSecrets.previous();
+      } finally {
+        timings.secretMs += performance.now() - start;
+      }
+    },
+    wallClock: Date.now,
+    maxPushAgeMs: env.maxPushAgeHours * HOUR_MS,
     createResource: clusterResources(timings),
     ...(sendToRetryQueue && { enqueue: timedEnqueue(sendToRetryQueue, timings) }),
     now: () => performance.now(),
   });
   const durationMs = performance.now() - started;
-  const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs });
+  const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs }, request.headers);
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
   recordMetrics(report.answer.status, report.answer.body.results ?? [], durationMs);

@@ -2,9 +2,9 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { clusterAccessFromSettings, createClusterLookup, type ClusterAccess } from './eks-cluster.ts';
 import { createEksTokenProvider } from './eks-token.ts';
-import { createResourceCreator } from './kubernetes-api.ts';
+import { createKubernetesClient, createWithReadBack, type CallFailure, type KubernetesClient } from './kubernetes-api.ts';
 
-/** Where the time of one creation went; the token is measured apart from (and inside) the API time. */
+/** Where the time of one invocation's cluster calls went; the token is measured apart from (and inside) the API time. */
 export interface CreateTimings {
   lookupMs: number;
   tokenMs: number;
@@ -20,25 +20,23 @@ export interface ClusterTarget {
 }
 
 /**
- * The cluster as both Lambda functions reach it: looked up once per container (DescribeCluster unless the endpoint and
+ * The cluster as the Lambda functions reach it: looked up once per container (DescribeCluster unless the endpoint and
  * CA are configured), EKS tokens signed with the function's role and reused, one keep-alive HTTPS client. Returns a
- * CreateResource per invocation that adds its time to that invocation's timings. A failed lookup is a retryable
- * failure and is tried again on the next call.
+ * KubernetesClient per invocation that adds its time to that invocation's timings. A failed lookup is a retryable
+ * failure of the call that needed it, and is tried again on the next call.
  */
-export function createClusterResources(target: ClusterTarget): (timings: CreateTimings) => CreateResource {
+export function createClusterClient(target: ClusterTarget): (timings: CreateTimings) => KubernetesClient {
   const lookupCluster: () => Promise<ClusterAccess> = target.cluster
     ? async () => clusterAccessFromSettings(target.cluster as ClusterAccess)
     : describeClusterOnce(target.clusterName);
   const tokens = createEksTokenProvider({ clusterName: target.clusterName, region: target.region, credentials: target.credentials });
-  let creator: Promise<CreateResource> | undefined;
+  let client: Promise<KubernetesClient> | undefined;
   // Lambda runs one invocation at a time per container: the token time goes to the invocation that asked.
   let current: CreateTimings | undefined;
 
-  return (timings) => async (object) => {
-    current = timings;
-    let start = performance.now();
-    creator ??= lookupCluster().then((access) =>
-      createResourceCreator({
+  const connect = (): Promise<KubernetesClient> =>
+    (client ??= lookupCluster().then((access) =>
+      createKubernetesClient({
         server: access.endpoint,
         ca: access.ca,
         getToken: async (opts) => {
@@ -50,23 +48,44 @@ export function createClusterResources(target: ClusterTarget): (timings: CreateT
           }
         },
       }),
-    );
-    let create: CreateResource;
-    try {
-      create = await creator;
-    } catch (error) {
-      creator = undefined;
-      return { outcome: 'failed', reason: (error as Error).message, retryable: true };
-    } finally {
-      timings.lookupMs += performance.now() - start;
-    }
-    start = performance.now();
-    try {
-      return await create(object);
-    } finally {
-      timings.apiMs += performance.now() - start;
-    }
+    ));
+
+  return (timings) => {
+    const timed =
+      <A extends unknown[], R>(operation: (kube: KubernetesClient) => (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R | CallFailure> => {
+        current = timings;
+        let start = performance.now();
+        let kube: KubernetesClient;
+        try {
+          kube = await connect();
+        } catch (error) {
+          client = undefined;
+          return { outcome: 'failed', reason: (error as Error).message, retryable: true };
+        } finally {
+          timings.lookupMs += performance.now() - start;
+        }
+        start = performance.now();
+        try {
+          return await operation(kube)(...args);
+        } finally {
+          timings.apiMs += performance.now() - start;
+        }
+      };
+    return {
+      create: timed((kube) => kube.create),
+      get: timed((kube) => kube.get),
+      list: timed((kube) => kube.list),
+      patch: timed((kube) => kube.patch),
+      delete: timed((kube) => kube.delete),
+    };
   };
+}
+
+/** The webhook's and the retry function's one operation: create (reading the object back on AlreadyExists). */
+export function createClusterResources(target: ClusterTarget): (timings: CreateTimings) => CreateResource {
+  const clusterClient = createClusterClient(target);
+  return (timings) => createWithReadBack(clusterClient(timings));
 }
 
 /** The EKS client is loaded only where the deployment did not resolve the endpoint and CA already. */

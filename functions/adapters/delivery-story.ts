@@ -186,7 +186,7 @@ function formatTimings(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const parts = Object.entries(value as Record<string, unknown>)
     .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
-    .map(([key, ms]) => `${key.replace(/Ms$/, '')} ${formatMs(ms)}`);
+    .map(([key, ms]) => `${printable(key).replace(/Ms$/, '')} ${formatMs(ms)}`);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
@@ -194,8 +194,18 @@ function formatMs(ms: number): string {
   return ms >= 10 ? `${Math.round(ms)} ms` : `${Math.round(ms * 10) / 10} ms`;
 }
 
+// ANSI escape sequences (CSI … final byte, OSC … BEL or ST, and two-character ESC sequences), then any control or
+// bidirectional-override character left: what a log line holds was partly written by whoever sent the request.
+const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])|\u009b[0-?]*[ -/]*[@-~]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text read from the logs, safe to print to a terminal: no escape sequences, no control characters. */
+export function printable(value: string): string {
+  return value.replace(ANSI_SEQUENCE, '').replace(/[\t\n\r]/g, ' ').replace(CONTROL, '');
+}
+
 function text(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'string' && value !== '') return printable(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }

@@ -70,9 +70,21 @@ export interface WebhookEnvironment {
   retryQueueUrl: string | undefined;
   /** Read at the cold start (the SQS client is only made when a creation fails). */
   sqsEndpoint: string | undefined;
+  /** The KMS key that MACs retry-queue messages; required with a retry queue. */
+  retryMessageMacKeyArn: string | undefined;
+  kmsEndpoint: string | undefined;
+  /** A push whose repository.pushed_at is older than this is refused (0: never). */
+  maxPushAgeHours: number;
+  /** How long after the current secret version was created the previous one still verifies (0: never). */
+  previousSecretGraceHours: number;
 }
 
 export function readWebhookEnvironment(env: Env): WebhookEnvironment {
+  const retryQueueUrl = queueUrlEnv(env, 'RETRY_QUEUE_URL');
+  const retryMessageMacKeyArn = optionalEnv(env, 'RETRY_MESSAGE_MAC_KEY_ARN');
+  if (retryQueueUrl !== undefined && retryMessageMacKeyArn === undefined) {
+    throw new EnvironmentError('environment variable RETRY_MESSAGE_MAC_KEY_ARN is not set: the retry queue needs the KMS key its messages are MACed with');
+  }
   return {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
@@ -80,10 +92,19 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
     triggerSecretsArn: optionalEnv(env, 'TRIGGER_SECRETS_ARN'),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
-    retryQueueUrl: queueUrlEnv(env, 'RETRY_QUEUE_URL'),
+    retryQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),
+    retryMessageMacKeyArn,
+    kmsEndpoint: kmsEndpointEnv(env),
+    maxPushAgeHours: integerEnv(env, 'MAX_PUSH_AGE_HOURS', DEFAULT_MAX_PUSH_AGE_HOURS, { min: 0, max: 8760 }),
+    previousSecretGraceHours: integerEnv(env, 'PREVIOUS_SECRET_GRACE_HOURS', DEFAULT_PREVIOUS_SECRET_GRACE_HOURS, { min: 0, max: 720 }),
   };
 }
+
+/** GitHub's own redelivery horizon. */
+export const DEFAULT_MAX_PUSH_AGE_HOURS = 72;
+/** Long enough to update the webhook in GitHub after a rotation; the old secret then stops working by itself. */
+export const DEFAULT_PREVIOUS_SECRET_GRACE_HOURS = 24;
 
 export interface RetryEnvironment {
   region: string;
@@ -94,6 +115,9 @@ export interface RetryEnvironment {
   /** Where permanent failures and exhausted retries are parked, with their reason. */
   deadLetterQueueUrl: string;
   sqsEndpoint: string | undefined;
+  /** The KMS key that MACs retry-queue messages: only messages it verifies are acted on. */
+  retryMessageMacKeyArn: string;
+  kmsEndpoint: string | undefined;
   /** Attempts in all, the webhook's own first try included; then the creation is parked in the dead-letter queue. */
   maxAttempts: number;
   /** The wait after a failed retry doubles from this, up to `backoffMaxSeconds`. */
@@ -121,6 +145,8 @@ export function readRetryEnvironment(env: Env): RetryEnvironment {
     retryQueueUrl,
     deadLetterQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),
+    retryMessageMacKeyArn: requiredEnv(env, 'RETRY_MESSAGE_MAC_KEY_ARN'),
+    kmsEndpoint: kmsEndpointEnv(env),
     maxAttempts: integerEnv(env, 'RETRY_MAX_ATTEMPTS', 16, { min: 2, max: 100 }),
     backoffBaseSeconds,
     backoffMaxSeconds,
@@ -138,4 +164,8 @@ function readClusterSettings(env: Env): { endpoint: string; ca: string } | undef
 
 function sqsEndpointEnv(env: Env): string | undefined {
   return optionalEnv(env, 'AWS_ENDPOINT_URL_SQS') ?? optionalEnv(env, 'AWS_ENDPOINT_URL');
+}
+
+function kmsEndpointEnv(env: Env): string | undefined {
+  return optionalEnv(env, 'AWS_ENDPOINT_URL_KMS') ?? optionalEnv(env, 'AWS_ENDPOINT_URL');
 }

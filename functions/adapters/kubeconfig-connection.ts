@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeconfigError } from './adapter-errors.ts';
-import type { KubernetesConnection } from './kubernetes-api.ts';
+import type { KubernetesConnection } from './kubernetes-transport.ts';
 import { messageOf } from './error-message.ts';
 
 // Used by the local `serve` only: client-node is too heavy a cold start for the Lambda.

@@ -1,9 +1,10 @@
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { EnqueueCreation, PendingCreation } from '../core/delivery-types.ts';
+import { MAC_ATTRIBUTE, type RetryMessageMac } from './retry-message-mac.ts';
 
 /**
- * SQS's classic message limit (body and attributes). A rendered PipelineRun is a few KiB; a set over this is not queued:
+ * SQS's classic message limit (body and attributes). A pending creation is its params, well under a KiB as a rule; one over this is not queued:
  * the delivery is answered 503 with the reason (GitHub shows it, a person can redeliver) and the failure alarm rings.
  */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -51,18 +52,27 @@ function lazySqs(settings: SqsSettings): () => Promise<{ client: SQSClient; sdk:
   };
 }
 
-/** The webhook's side: puts what could not be created on the retry queue. Never throws; says why it could not. */
-export function createRetryQueueSender(settings: SqsSettings & { queueUrl: string }): EnqueueCreation {
+/**
+ * The webhook's side: puts what could not be created on the retry queue, its body MACed (attribute `mac`) so the retry
+ * function knows the webhook wrote it. Never throws; says why it could not.
+ */
+export function createRetryQueueSender(settings: SqsSettings & { queueUrl: string; mac: RetryMessageMac }): EnqueueCreation {
   const sqs = lazySqs(settings);
   return async (pending) => {
     const body = JSON.stringify(pending);
     const bytes = Buffer.byteLength(body);
     if (bytes > MAX_MESSAGE_BYTES - ATTRIBUTE_ALLOWANCE) {
-      return { queued: false, reason: `the rendered resources are ${bytes} bytes, more than an SQS message holds (${MAX_MESSAGE_BYTES} bytes)` };
+      return { queued: false, reason: `the pending creation is ${bytes} bytes, more than an SQS message holds (${MAX_MESSAGE_BYTES} bytes)` };
+    }
+    let mac: string;
+    try {
+      mac = await settings.mac.sign(body);
+    } catch (error) {
+      return { queued: false, reason: `the retry message could not be signed with KMS (${describeError(error)})` };
     }
     try {
       const { client, sdk } = await sqs();
-      await client.send(new sdk.SendMessageCommand({ QueueUrl: settings.queueUrl, MessageBody: body, MessageAttributes: attributesOf(pending, pending.reason) }));
+      await client.send(new sdk.SendMessageCommand({ QueueUrl: settings.queueUrl, MessageBody: body, MessageAttributes: attributesOf(pending, pending.reason, mac) }));
       return { queued: true };
     } catch (error) {
       if ((error as { name?: string }).name === 'TimeoutError') {
@@ -76,7 +86,7 @@ export function createRetryQueueSender(settings: SqsSettings & { queueUrl: strin
 
 /** A creation parked for a person: the pending creation as queued, and why it was parked. */
 export interface DeadLetter {
-  /** The queued message's body as it came, when it could not be read as a pending creation. */
+  /** The queued message's body as it came, when it was not accepted as a pending creation (never signed again). */
   unreadableBody?: string;
   pending?: PendingCreation;
   reason: string;
@@ -90,17 +100,23 @@ export interface RetryQueueOperations {
   postpone: (receiptHandle: string, seconds: number) => Promise<void>;
 }
 
-/** The retry function's side: park in the dead-letter queue, postpone on the retry queue. */
-export function createRetryQueueOperations(settings: SqsSettings & { retryQueueUrl: string; deadLetterQueueUrl: string }): RetryQueueOperations {
+/**
+ * The retry function's side: park in the dead-letter queue, postpone on the retry queue. A parked pending creation is
+ * MACed again (its body changed), so a redrive to the retry queue is accepted; a message that was refused is parked
+ * as it came, unsigned, and a redrive refuses it again.
+ */
+export function createRetryQueueOperations(settings: SqsSettings & { retryQueueUrl: string; deadLetterQueueUrl: string; mac: RetryMessageMac }): RetryQueueOperations {
   const sqs = lazySqs(settings);
   return {
     async deadLetter(letter) {
+      const body = JSON.stringify(deadLetterBody(letter));
+      const mac = letter.pending ? await settings.mac.sign(body) : undefined;
       const { client, sdk } = await sqs();
       await client.send(
         new sdk.SendMessageCommand({
           QueueUrl: settings.deadLetterQueueUrl,
-          MessageBody: JSON.stringify(deadLetterBody(letter)),
-          MessageAttributes: attributesOf(letter.pending, letter.reason),
+          MessageBody: body,
+          MessageAttributes: attributesOf(letter.pending, letter.reason, mac),
         }),
       );
     },
@@ -121,11 +137,12 @@ export function deadLetterBody(letter: DeadLetter): Record<string, unknown> {
   return { unreadableBody: letter.unreadableBody, deadLetter };
 }
 
-function attributesOf(pending: PendingCreation | undefined, reason: string): Record<string, MessageAttributeValue> {
+function attributesOf(pending: PendingCreation | undefined, reason: string, mac: string | undefined): Record<string, MessageAttributeValue> {
   const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value === '' ? '-' : value });
   return {
     reason: text(reason.length > MAX_REASON_ATTRIBUTE ? `${reason.slice(0, MAX_REASON_ATTRIBUTE)}…` : reason),
     ...(pending && { deliveryId: text(pending.deliveryId.slice(0, 256)), trigger: text(pending.trigger.slice(0, 256)) }),
+    ...(mac !== undefined && { [MAC_ATTRIBUTE]: text(mac) }),
   };
 }
 

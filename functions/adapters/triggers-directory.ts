@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { loadTriggersConfig, parseTriggersYaml, type SourceFile } from '../core/load-triggers-config.ts';
 import type { TriggersConfig } from '../core/triggers-config.ts';
@@ -32,5 +32,7 @@ export function loadTriggersDirectory(dir: string): TriggersConfig {
 export function compileTriggersDirectory(dir: string): string {
   const files = readTriggersDirectory(dir);
   loadTriggersConfig(files, { celModules: createCelFeatureModules() });
-  return JSON.stringify({ documents: parseTriggersYaml(files).documents });
+  // File names relative to the folder: the bundle (and the messages it logs) carry no path of the machine that built it.
+  const documents = parseTriggersYaml(files).documents.map((document) => ({ ...document, file: relative(dir, document.file) }));
+  return JSON.stringify({ documents });
 }

@@ -7,6 +7,12 @@ import { readLocalSecret } from './local-secret.ts';
 
 export const SAMPLE_PUSH_FILE = new URL('./sample-push.json', import.meta.url);
 
+function samplePushMadeNow(): string {
+  const push = JSON.parse(readFileSync(SAMPLE_PUSH_FILE, 'utf8')) as { repository: { pushed_at?: number } };
+  push.repository.pushed_at = Math.floor(Date.now() / 1000);
+  return JSON.stringify(push, null, 2);
+}
+
 /** Signs and sends one delivery the way GitHub does; prints the status and the answer. */
 export async function runSendCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -21,7 +27,9 @@ export async function runSendCommand(argv: string[], io: CliIo): Promise<number>
   });
   const secret = values.secret || io.env.WEBHOOK_SECRET || readLocalSecret();
   if (!secret) throw new UsageError('no secret: pass --secret, set WEBHOOK_SECRET, or start `tekton-bridge serve` on loopback first');
-  const body = readFileSync(values.file ?? SAMPLE_PUSH_FILE, 'utf8');
+  // The built-in sample is a push made now: the bridge refuses pushes older than its replay window. A --file is sent
+  // byte for byte, as GitHub would send it.
+  const body = values.file ? readFileSync(values.file, 'utf8') : samplePushMadeNow();
   const deliveryId = values.delivery ?? randomUUID();
   let response: Response;
   try {

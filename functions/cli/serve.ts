@@ -8,6 +8,7 @@ import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createResourceCreator } from '../adapters/kubernetes-api.ts';
 import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
+import { DEFAULT_MAX_PUSH_AGE_HOURS } from '../adapters/environment.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
 import { formatConfigIssue } from '../core/errors.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
@@ -26,6 +27,8 @@ export interface ServeOptions {
   localSecretFile?: string;
   /** The JSON file of trigger secrets CEL's compareSecret reads, `{"<secretName>": {"<secretKey>": "value"}}`. */
   triggerSecretsFile?: string;
+  /** A push older than this is refused; default 72, 0 turns the check off. */
+  maxPushAgeHours?: number;
 }
 
 export interface RunningBridge {
@@ -36,6 +39,9 @@ export interface RunningBridge {
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+/** Off loopback a guessable secret is an open door: GitHub accepts secrets of any length, the bridge wants this many. */
+const MIN_SECRET_CHARS = 16;
+const HOUR_MS = 3_600_000;
 
 /** Starts the local bridge: the same core as the Lambda, behind node:http. Throws on an invalid config. */
 export async function startBridge(options: ServeOptions, io: CliIo): Promise<RunningBridge> {
@@ -44,9 +50,16 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   const triggerSecrets = options.triggerSecretsFile ? readTriggerSecretsFile(options.triggerSecretsFile) : undefined;
   if (config.cel.usesTriggerSecrets && !triggerSecrets) io.stderr('warning: the config calls compareSecret and no --trigger-secrets file was given: those triggers will fail\n');
 
-  let secret = options.secret || io.env.WEBHOOK_SECRET;
+  let secret = options.secret || io.env.WEBHOOK_SECRET || undefined;
+  const loopback = LOOPBACK.test(options.host);
+  if (secret !== undefined && secret.trim() === '') {
+    throw new UsageError('the webhook secret is only whitespace, which would accept anyone\'s signature: pass a real --secret or WEBHOOK_SECRET');
+  }
+  if (secret && !loopback && secret.length < MIN_SECRET_CHARS) {
+    throw new UsageError(`refusing to listen on ${options.host} with a webhook secret of ${secret.length} characters: use at least ${MIN_SECRET_CHARS} (e.g. openssl rand -base64 32)`);
+  }
   if (!secret) {
-    if (!LOOPBACK.test(options.host)) {
+    if (!loopback) {
       throw new UsageError(`refusing to listen on ${options.host} without a webhook secret: pass --secret or set WEBHOOK_SECRET`);
     }
     const file = options.localSecretFile ?? LOCAL_SECRET_FILE;
@@ -76,8 +89,17 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
     maxBodyBytes,
     handle: async (request) => {
       const started = performance.now();
-      const report = await handleDelivery(request, { config, secrets, triggerSecrets, createResource, maxBodyBytes, now: () => performance.now() });
-      logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started));
+      const report = await handleDelivery(request, {
+        config,
+        secrets,
+        triggerSecrets,
+        createResource,
+        maxBodyBytes,
+        wallClock: Date.now,
+        maxPushAgeMs: (options.maxPushAgeHours ?? DEFAULT_MAX_PUSH_AGE_HOURS) * HOUR_MS,
+        now: () => performance.now(),
+      });
+      logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started, {}, request.headers));
       return report;
     },
     onError: (error) => logger.error('delivery crashed', { error: (error as Error).message }),
@@ -110,9 +132,14 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
       'trigger-secrets': { type: 'string' },
+      'max-push-age': { type: 'string', default: String(DEFAULT_MAX_PUSH_AGE_HOURS) },
     },
   });
   const port = Number(values.port);
+  const maxPushAgeHours = Number(values['max-push-age']);
+  if (!/^\d+$/.test(values['max-push-age']) || maxPushAgeHours > 8760) {
+    throw new UsageError(`--max-push-age must be a whole number of hours from 0 (no limit) to 8760, got "${values['max-push-age']}"`);
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
   const bridge = await startBridge(
     {
@@ -124,6 +151,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       kubeconfig: values.kubeconfig,
       context: values.context,
       triggerSecretsFile: values['trigger-secrets'],
+      maxPushAgeHours,
     },
     io,
   );

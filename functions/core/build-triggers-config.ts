@@ -5,6 +5,9 @@ import { overlayKeyProblem } from './cel/overlay-keys.ts';
 import { createCelEnvironment, type CelEnvironment, type CelProgram } from './interceptors/cel-environment.ts';
 import {
   HYGIENE_ANNOTATIONS,
+  NAMESPACES_ANNOTATION,
+  RESOURCE_API_VERSIONS,
+  RESOURCE_KINDS,
   type BindingParam,
   type EventListenerConfig,
   type InterceptorConfig,
@@ -16,8 +19,6 @@ import {
 
 const API_VERSIONS = new Set(['triggers.tekton.dev/v1beta1', 'triggers.tekton.dev/v1alpha1']);
 const KINDS = new Set(['EventListener', 'TriggerBinding', 'ClusterTriggerBinding', 'TriggerTemplate', 'Trigger']);
-const RESOURCE_API_VERSIONS = new Set(['tekton.dev/v1', 'tekton.dev/v1beta1']);
-const RESOURCE_KINDS = new Set(['PipelineRun', 'TaskRun']);
 const UNSUPPORTED_INTERCEPTORS = new Set(['gitlab', 'bitbucket', 'slack', 'webhook']);
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const TEMPLATE_PARAM = /\$\(\s*tt\.params\.([^)\s]*)\s*\)/g;
@@ -184,14 +185,14 @@ function parseEventListener(doc: Doc, lookups: Lookups): EventListenerConfig | u
     names.add(trigger.name);
     triggers.push(trigger);
   });
-  return { name: doc.name, namespace: doc.namespace, file: doc.file, hygiene, triggers };
+  return { name: doc.name, namespace: doc.namespace, file: doc.file, hygiene, allowedNamespaces: parseAllowedNamespaces(doc, findings), triggers };
 }
 
 function parseHygiene(doc: Doc, findings: Findings): PushHygiene {
   const where = { file: doc.file, object: doc.object };
   const metadata = doc.raw.metadata as Json;
   const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
-  const known = new Set<string>(Object.values(HYGIENE_ANNOTATIONS));
+  const known = new Set<string>([...Object.values(HYGIENE_ANNOTATIONS), NAMESPACES_ANNOTATION]);
   for (const key of Object.keys(annotations)) {
     if (key.startsWith('tekton-bridge/') && !known.has(key)) {
       findings.error(where, `metadata.annotations.${key}`, `unknown tekton-bridge annotation; known: ${[...known].join(', ')}`);
@@ -209,6 +210,23 @@ function parseHygiene(doc: Doc, findings: Findings): PushHygiene {
     skipDeletedBranches: flag(HYGIENE_ANNOTATIONS.skipDeletedBranches),
     skipCiMessages: flag(HYGIENE_ANNOTATIONS.skipCiMessages),
   };
+}
+
+function parseAllowedNamespaces(doc: Doc, findings: Findings): string[] {
+  const annotations = (doc.raw.metadata as Json).annotations;
+  const value = isObject(annotations) ? annotations[NAMESPACES_ANNOTATION] : undefined;
+  if (value === undefined) return [];
+  const where = { file: doc.file, object: doc.object };
+  const field = `metadata.annotations.${NAMESPACES_ANNOTATION}`;
+  if (typeof value !== 'string') {
+    findings.error(where, field, `expected a comma-separated list of namespaces, got ${describe(value)}`);
+    return [];
+  }
+  const namespaces = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const namespace of namespaces) {
+    if (!DNS_LABEL.test(namespace) || namespace.length > 63) findings.error(where, field, `"${namespace}" is not a namespace name (a DNS-1123 label)`);
+  }
+  return namespaces;
 }
 
 function parseListenerTrigger(item: unknown, index: number, where: Where, field: string, lookups: Lookups): TriggerConfig | undefined {
@@ -450,6 +468,9 @@ function checkResourceTemplate(resource: unknown, params: TemplateConfig['params
   const metadata = resource.metadata;
   if (!isObject(metadata) || (typeof metadata.name !== 'string' && typeof metadata.generateName !== 'string')) {
     return findings.error(where, `${field}.metadata`, 'needs generateName (recommended) or name');
+  }
+  if (typeof metadata.name === 'string' && !metadata.name.includes('$(')) {
+    findings.warn(where, `${field}.metadata.name`, `is fixed ("${metadata.name}"): the first delivery creates it and every later one answers duplicate; use generateName`);
   }
   const spec = isObject(resource.spec) ? resource.spec : {};
   if (spec.resources !== undefined) {

@@ -1,4 +1,5 @@
 /** What the adapters hand to the core, and what the core answers. */
+import type { DeliverySummary } from './delivery-summary.ts';
 
 export type Outcome = 'created' | 'skipped' | 'duplicate' | 'queued' | 'failed';
 
@@ -43,8 +44,19 @@ export type CreateResult =
   | { outcome: 'created' | 'duplicate' }
   | { outcome: 'failed'; reason: string; retryable: boolean };
 
+/** A Kubernetes service account, by namespace and name. */
+export interface ServiceAccountRef {
+  namespace: string;
+  name: string;
+}
+
+export interface CreateOptions {
+  /** Create as this service account (Kubernetes impersonation), as Tekton Triggers does for a `serviceAccountName`. */
+  impersonate?: ServiceAccountRef;
+}
+
 /** Creates one object on the cluster. Adapters implement it over node:https. */
-export type CreateResource = (object: KubernetesObject) => Promise<CreateResult>;
+export type CreateResource = (object: KubernetesObject, options?: CreateOptions) => Promise<CreateResult>;
 
 export interface TriggerResult {
   trigger: string;
@@ -71,15 +83,21 @@ export interface Answer {
 }
 
 /**
- * Resources a trigger rendered but could not create at once, handed to the retry queue with why. `permanent` marks
- * failures no retry will cure (403, 404, 422): the retry function parks them in the dead-letter queue at once.
+ * A trigger whose resources could not be created at once, handed to the retry queue with why. It carries what the
+ * trigger's template is rendered from — never rendered objects: the retry function renders them again from its own
+ * bundled config, so a message can choose param values at most, not what is created. `permanent` marks failures no
+ * retry will cure (403, 404, 422): the retry function parks them in the dead-letter queue at once.
  */
 export interface PendingCreation {
   deliveryId: string;
   event: string;
   eventListener: string;
   trigger: string;
-  objects: KubernetesObject[];
+  /** bodyDigestOf the signed body: the names, `$(uid)` and the body-digest annotation derive from it. */
+  bodyDigest: string;
+  summary: DeliverySummary;
+  /** The template's param values as the webhook bound them. */
+  params: Record<string, string>;
   reason: string;
   permanent: boolean;
 }

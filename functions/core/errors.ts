@@ -26,3 +26,14 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/**
+ * A bug met while handling one trigger, as a reason for its result: the error's type and the start of its message,
+ * never a stack (which can quote the payload) or more than a line.
+ */
+export function crashReason(error: unknown): string {
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : '';
+  const line = (message.split('\n')[0] ?? '').slice(0, 200);
+  return line ? `${name}: ${line}` : name;
+}

@@ -3,16 +3,20 @@ import type { DeliverySummary } from './delivery-summary.ts';
 import type { EventListenerConfig, TriggerConfig } from './triggers-config.ts';
 import { resolveBindingValue } from './binding-expressions.ts';
 import { createEvaluationScope, type CelDeliveryOptions, type CelEvaluationScope } from './cel/evaluation-scope.ts';
+import { crashReason } from './errors.ts';
 import { canonicalHeaderName } from './interceptors/cel-environment.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
 import type { InterceptorInput } from './interceptors/interceptor-types.ts';
 import { pushSkipReason } from './push-hygiene.ts';
 import { renderResources } from './render-resources.ts';
+import { listenerNamespace, renderedResourceRefusal } from './rendered-resource-policy.ts';
+import { bodyDigestOf } from './resource-names.ts';
 
 export type TriggerDecision =
   | { trigger: string; outcome: 'skipped' | 'failed'; reason: string }
-  | { trigger: string; outcome: 'render'; resources: KubernetesObject[] };
+  /** `params`: the template's param values, all the retry function needs to render the same objects again. */
+  | { trigger: string; outcome: 'render'; resources: KubernetesObject[]; params: Record<string, string> };
 
 export interface EvaluationInput {
   listener: EventListenerConfig;
@@ -26,6 +30,8 @@ export interface EvaluationInput {
   requestURL?: string;
   /** The trigger secrets compareSecret reads, and the clock for the delivery's CEL time budget. */
   cel?: CelDeliveryOptions;
+  /** bodyDigestOf the signed body bytes. Left out (render, tests), the payload's JSON text stands in. */
+  bodyDigest?: string;
 }
 
 /** Each trigger of the EventListener: interceptors, then bindings, then the template. Pure. */
@@ -35,7 +41,14 @@ export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
   const celHeader: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) celHeader[canonicalHeaderName(name)] = [value];
   const scope = createEvaluationScope(input.cel);
-  return input.listener.triggers.map((trigger) => evaluateTrigger(trigger, input, celHeader, scope));
+  return input.listener.triggers.map((trigger) => {
+    // A payload the code did not foresee fails this trigger alone, with a reason; the others still run.
+    try {
+      return evaluateTrigger(trigger, input, celHeader, scope);
+    } catch (error) {
+      return { trigger: trigger.name, outcome: 'failed', reason: `the trigger could not be evaluated (${crashReason(error)})` };
+    }
+  });
 }
 
 function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHeader: Record<string, string[]>, scope: CelEvaluationScope): TriggerDecision {
@@ -73,10 +86,13 @@ function evaluateTrigger(trigger: TriggerConfig, input: EvaluationInput, celHead
     template: trigger.template,
     params,
     deliveryId: input.deliveryId,
+    bodyDigest: input.bodyDigest ?? bodyDigestOf(JSON.stringify(input.payload)),
     trigger: trigger.name,
     eventListener: input.listener.name,
-    namespace: input.listener.namespace ?? 'default',
+    namespace: listenerNamespace(input.listener),
     summary: input.summary,
   });
-  return { trigger: trigger.name, outcome: 'render', resources };
+  const refusal = renderedResourceRefusal(resources, input.listener);
+  if (refusal) return { trigger: trigger.name, outcome: 'failed', reason: refusal };
+  return { trigger: trigger.name, outcome: 'render', resources, params };
 }

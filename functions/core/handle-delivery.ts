@@ -1,18 +1,30 @@
 import type { Answer, CreateResource, DeliveryRequest, EnqueueCreation, KubernetesObject, ResourceRef, TriggerResult } from './delivery-types.ts';
 import { summarizeDelivery, type DeliverySummary } from './delivery-summary.ts';
 import type { TriggerSecretStore } from './cel/evaluation-scope.ts';
+import { crashReason } from './errors.ts';
 import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
 import { parseDelivery } from './parse-delivery.ts';
+import { DEFAULT_MAX_PUSH_AGE_MS, pushAgeRefusal } from './push-age.ts';
+import { bodyDigestOf } from './resource-names.ts';
 import type { EventListenerConfig, TriggersConfig } from './triggers-config.ts';
-import { verifyDelivery } from './verify-delivery.ts';
+import { isUsableSecret, verifyDelivery } from './verify-delivery.ts';
 
 /** API Gateway's payload limit for a Lambda integration; GitHub caps deliveries at 25 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 export interface DeliveryDependencies {
   config: TriggersConfig;
-  /** Current webhook secret first, then the previous one during a rotation. */
+  /** The current webhook secret (empty or whitespace ones are refused: they would verify anyone's signature). */
   secrets: readonly string[];
+  /**
+   * The previous secret(s) while a rotation may still be under way, asked for only when no current secret verifies a
+   * well-formed signature, so the common path reads no more than the current one.
+   */
+  previousSecrets?: () => Promise<readonly string[]>;
+  /** The wall clock, epoch milliseconds: a push older than `maxPushAgeMs` by it is refused. */
+  wallClock: () => number;
+  /** Default DEFAULT_MAX_PUSH_AGE_MS (72 h); 0 turns the check off. */
+  maxPushAgeMs?: number;
   /** Absent: dry run — nothing is created and the rendered resources are answered. */
   createResource?: CreateResource;
   /** Absent: a failure is answered as failed. Present: what could not be created goes to the retry queue. */
@@ -36,7 +48,9 @@ export interface DeliveryTimings {
 /** The answer for the client, and what the adapters log about the delivery. */
 export interface DeliveryReport {
   answer: Answer;
+  /** X-GitHub-Delivery as sent. Only with `signatureVerified` did it come with a body signed with the secret. */
   deliveryId: string | undefined;
+  signatureVerified: boolean;
   event: string | undefined;
   eventListener: string | undefined;
   summary: DeliverySummary;
@@ -53,9 +67,11 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   const timings: DeliveryTimings = { verifyMs: 0, parseMs: 0, evaluateMs: 0, createMs: 0 };
   const headerDeliveryId = request.headers['x-github-delivery'] || undefined;
   const headerEvent = request.headers['x-github-event'] || undefined;
+  let signatureVerified = false;
   const reject = (status: number, error: string, eventListener?: string): DeliveryReport => ({
     answer: { status, body: { deliveryId: headerDeliveryId, event: headerEvent, error } },
     deliveryId: headerDeliveryId,
+    signatureVerified,
     event: headerEvent,
     eventListener,
     summary: NO_SUMMARY,
@@ -68,10 +84,25 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   if (receivedBytes > maxBodyBytes) {
     return reject(413, `body is ${receivedBytes} bytes; the limit is ${maxBodyBytes} bytes`);
   }
+  if (!deps.secrets.some(isUsableSecret)) {
+    return reject(503, "the bridge's webhook secret is empty or whitespace, which would accept anyone's signature: set a real secret");
+  }
+  let secrets = deps.secrets.filter(isUsableSecret);
   let start = now();
-  const signature = verifyDelivery(request.body, request.headers, deps.secrets);
+  let signature = verifyDelivery(request.body, request.headers, secrets);
   timings.verifyMs = now() - start;
+  if (!signature.valid && signature.mismatch && deps.previousSecrets) {
+    // Without the previous secret the delivery is a 401, as it would be after the grace period.
+    const previous = (await deps.previousSecrets().catch(() => [])).filter(isUsableSecret);
+    if (previous.length > 0) {
+      start = now();
+      signature = verifyDelivery(request.body, request.headers, previous);
+      timings.verifyMs += now() - start;
+      secrets = [...secrets, ...previous];
+    }
+  }
   if (!signature.valid) return reject(401, signature.reason);
+  signatureVerified = true;
 
   start = now();
   const text = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8');
@@ -79,9 +110,21 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   timings.parseMs = now() - start;
   if (!parsed.ok) return reject(parsed.status, parsed.error);
   const { event, deliveryId, payload } = parsed;
+  const tooOld = pushAgeRefusal(event, payload, deps.wallClock(), deps.maxPushAgeMs ?? DEFAULT_MAX_PUSH_AGE_MS);
+  if (tooOld) return reject(403, tooOld);
   const summary = summarizeDelivery(payload);
+  const bodyDigest = bodyDigestOf(request.body);
   const triggerDurationsMs: Record<string, number> = {};
-  const report = (answer: Answer, eventListener?: string): DeliveryReport => ({ answer, deliveryId, event, eventListener, summary, timings, triggerDurationsMs });
+  const report = (answer: Answer, eventListener?: string): DeliveryReport => ({
+    answer,
+    deliveryId,
+    signatureVerified,
+    event,
+    eventListener,
+    summary,
+    timings,
+    triggerDurationsMs,
+  });
 
   if (event === 'ping') {
     const zen = typeof payload.zen === 'string' ? payload.zen : undefined;
@@ -92,16 +135,19 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
 
   start = now();
   const cel = { triggerSecrets: deps.triggerSecrets, now: deps.now, budgetMs: deps.celBudgetMs };
-  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, requestURL: request.requestURL, cel });
+  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel });
   timings.evaluateMs = now() - start;
 
   start = now();
   const dryRun = deps.createResource === undefined;
-  const settle = { deliveryId, event, eventListener: listener.name, createResource: deps.createResource, enqueue: deps.enqueue };
+  const settle = { deliveryId, event, eventListener: listener.name, bodyDigest, summary, createResource: deps.createResource, enqueue: deps.enqueue };
   const results = await Promise.all(
     decisions.map(async (decision) => {
       const triggerStart = now();
-      const result = await settleDecision(decision, settle);
+      // An adapter that throws instead of answering fails this trigger alone.
+      const result = await settleDecision(decision, settle).catch(
+        (error: unknown): TriggerResult => ({ trigger: decision.trigger, outcome: 'failed', reason: `creating its resources failed unexpectedly (${crashReason(error)})` }),
+      );
       triggerDurationsMs[decision.trigger] = now() - triggerStart;
       return result;
     }),
@@ -133,13 +179,16 @@ interface Settlement {
   deliveryId: string;
   event: string;
   eventListener: string;
+  bodyDigest: string;
+  summary: DeliverySummary;
   createResource: CreateResource | undefined;
   enqueue: EnqueueCreation | undefined;
 }
 
 /**
  * Creates a trigger's resources in order. The first failure stops the rest of that trigger; with a queue, the
- * failed object and those after it are queued: for retry when the failure may pass, for a person when it won't.
+ * trigger is queued — its params, not its objects: the retry function renders them again from its own config —
+ * for retry when the failure may pass, for a person when it won't.
  */
 async function settleDecision(decision: TriggerDecision, settlement: Settlement): Promise<TriggerResult> {
   if (decision.outcome !== 'render') return decision;
@@ -160,7 +209,9 @@ async function settleDecision(decision: TriggerDecision, settlement: Settlement)
         event: settlement.event,
         eventListener: settlement.eventListener,
         trigger: decision.trigger,
-        objects: decision.resources.slice(index),
+        bodyDigest: settlement.bodyDigest,
+        summary: settlement.summary,
+        params: decision.params,
         reason: result.reason,
         permanent: !result.retryable,
       });
@@ -171,7 +222,7 @@ async function settleDecision(decision: TriggerDecision, settlement: Settlement)
     if (result.outcome === 'created') created += 1;
   }
   if (created === 0) {
-    return { trigger: decision.trigger, outcome: 'duplicate', reason: 'already created by an earlier delivery with this id', resources };
+    return { trigger: decision.trigger, outcome: 'duplicate', reason: 'already created by an earlier delivery of the same signed body', resources };
   }
   return { trigger: decision.trigger, outcome: 'created', resources };
 }

@@ -16,7 +16,7 @@ export function pushSkipReason(event: string, payload: unknown, hygiene: PushHyg
   if (event !== 'push') return undefined;
   const push = payload as PushPayload;
   if (hygiene.skipDeletedBranches && (push.deleted === true || (typeof push.after === 'string' && ZERO_SHA.test(push.after)))) {
-    return `the push deletes ${String(push.ref ?? 'a ref')}; nothing to build (annotation tekton-bridge/skip-deleted-branches: "false" turns this off)`;
+    return `the push deletes ${typeof push.ref === 'string' ? push.ref : 'a ref'}; nothing to build (annotation tekton-bridge/skip-deleted-branches: "false" turns this off)`;
   }
   const message = push.head_commit?.message;
   if (hygiene.skipCiMessages && typeof message === 'string') {

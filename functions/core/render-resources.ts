@@ -13,6 +13,8 @@ export const ANNOTATIONS = {
   repository: 'tekton-bridge/repository',
   ref: 'tekton-bridge/ref',
   commit: 'tekton-bridge/commit',
+  /** The hex SHA-256 of the signed body it was rendered from: on AlreadyExists, what tells the bridge's object apart. */
+  bodyDigest: 'tekton-bridge/body-sha256',
 } as const;
 
 export interface RenderInput {
@@ -20,6 +22,8 @@ export interface RenderInput {
   /** Values of the template's params, bindings already resolved and defaults applied. */
   params: Readonly<Record<string, string>>;
   deliveryId: string;
+  /** bodyDigestOf the signed body: names and `$(uid)` derive from it, not from the unsigned delivery id. */
+  bodyDigest: string;
   trigger: string;
   eventListener: string;
   namespace: string;
@@ -33,7 +37,7 @@ const SUBSTITUTION = /\$\(\s*(?:tt\.params\.([^)\s]+)|(uid))\s*\)/g;
  * spliced into JSON or YAML text), generateName turned into a deterministic name, and the labels Triggers sets.
  */
 export function renderResources(input: RenderInput): KubernetesObject[] {
-  const uid = deterministicUid(input.deliveryId, input.trigger);
+  const uid = deterministicUid(input.bodyDigest, input.eventListener, input.trigger);
   const substitute = (value: unknown): unknown => {
     if (typeof value === 'string') {
       return value.includes('$(') ? value.replace(SUBSTITUTION, (whole, param?: string) => (param === undefined ? uid : input.params[param] ?? whole)) : value;
@@ -55,7 +59,7 @@ export function renderResources(input: RenderInput): KubernetesObject[] {
         ...metadata,
         name:
           typeof generateName === 'string' && typeof name !== 'string'
-            ? nameFromGenerateName(generateName, deterministicSuffix(input.deliveryId, input.trigger, index))
+            ? nameFromGenerateName(generateName, deterministicSuffix(input.bodyDigest, input.eventListener, input.trigger, index))
             : toDnsLabel(String(name)),
         namespace: typeof namespace === 'string' && namespace !== '' ? toDnsLabel(namespace) : input.namespace,
         labels: {
@@ -71,6 +75,7 @@ export function renderResources(input: RenderInput): KubernetesObject[] {
             [ANNOTATIONS.ref]: input.summary.ref,
             [ANNOTATIONS.commit]: input.summary.commit,
           }),
+          [ANNOTATIONS.bodyDigest]: input.bodyDigest,
         },
       },
     };

@@ -1,4 +1,7 @@
 import type { CreateResource, KubernetesObject, PendingCreation, ResourceRef } from './delivery-types.ts';
+import { renderResources } from './render-resources.ts';
+import { listenerNamespace, renderedResourceRefusal } from './rendered-resource-policy.ts';
+import type { TriggersConfig } from './triggers-config.ts';
 
 /** What the retry function does with one queued creation after trying it. */
 export type RetryDecision =
@@ -17,17 +20,22 @@ export interface RetryAttempt {
 }
 
 /**
- * Tries a queued creation again. Every object is created in order, those created before the failure too: deterministic
- * names make that safe (AlreadyExists is `duplicate`), so the same message may be delivered twice, race a person's
- * redelivery, or follow a fast path that did create after all, and the cluster still ends with one object.
+ * Tries a queued creation again, with the objects renderPendingCreation made of it. Every object is created in order,
+ * those created before the failure too: deterministic names make that safe (AlreadyExists from the same body and
+ * trigger is `duplicate`), so the same message may be delivered twice, race a person's redelivery, or follow a fast
+ * path that did create after all, and the cluster still ends with one object.
  */
-export async function retryPendingCreation(pending: PendingCreation, { createResource, attempt, maxAttempts }: RetryAttempt): Promise<RetryDecision> {
-  const resources = pending.objects.map(refOf);
+export async function retryPendingCreation(
+  pending: PendingCreation,
+  objects: readonly KubernetesObject[],
+  { createResource, attempt, maxAttempts }: RetryAttempt,
+): Promise<RetryDecision> {
+  const resources = objects.map(refOf);
   if (pending.permanent) {
     return { outcome: 'dead-letter', reason: `not retried, no retry will cure it: ${pending.reason}`, resources };
   }
   let created = 0;
-  for (const object of pending.objects) {
+  for (const object of objects) {
     const result = await createResource(object);
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name} was not created: ${result.reason}`;
@@ -38,6 +46,44 @@ export async function retryPendingCreation(pending: PendingCreation, { createRes
     if (result.outcome === 'created') created += 1;
   }
   return { outcome: created > 0 ? 'created' : 'duplicate', resources };
+}
+
+export type RenderedPendingCreation = { ok: true; objects: KubernetesObject[] } | { ok: false; reason: string };
+
+/**
+ * The objects a queued creation stands for, rendered again from the retry function's own config: the EventListener
+ * and trigger must exist there, the params must be the template's, and what renders must pass the same policy as on
+ * the webhook (Tekton runs, in the EventListener's namespaces). So a message — even one carrying a valid MAC — can
+ * choose param values at most, never what kind of object is created or where.
+ */
+export function renderPendingCreation(pending: PendingCreation, config: TriggersConfig): RenderedPendingCreation {
+  const listener = config.eventListeners.find((l) => l.name === pending.eventListener);
+  if (!listener) return { ok: false, reason: `no EventListener named ${JSON.stringify(clip(pending.eventListener))} in the retry function's config` };
+  const trigger = listener.triggers.find((t) => t.name === pending.trigger);
+  if (!trigger) return { ok: false, reason: `EventListener ${listener.name} has no trigger named ${JSON.stringify(clip(pending.trigger))}` };
+  const declared = new Set(trigger.template.params.map((p) => p.name));
+  const unknown = Object.keys(pending.params).find((name) => !declared.has(name));
+  if (unknown !== undefined) return { ok: false, reason: `param ${JSON.stringify(clip(unknown))} is not a param of TriggerTemplate/${trigger.template.name}` };
+  const given = (name: string): string | undefined => (Object.hasOwn(pending.params, name) ? pending.params[name] : undefined);
+  const missing = trigger.template.params.find((p) => p.default === undefined && given(p.name) === undefined);
+  if (missing) return { ok: false, reason: `param "${missing.name}" of TriggerTemplate/${trigger.template.name} has no value and no default` };
+  const params: Record<string, string> = {};
+  for (const param of trigger.template.params) {
+    const value = given(param.name) ?? param.default;
+    if (value !== undefined) params[param.name] = value;
+  }
+  const objects = renderResources({
+    template: trigger.template,
+    params,
+    deliveryId: pending.deliveryId,
+    bodyDigest: pending.bodyDigest,
+    trigger: trigger.name,
+    eventListener: listener.name,
+    namespace: listenerNamespace(listener),
+    summary: pending.summary,
+  });
+  const refusal = renderedResourceRefusal(objects, listener);
+  return refusal ? { ok: false, reason: refusal } : { ok: true, objects };
 }
 
 /**
@@ -54,6 +100,12 @@ export function retryDelaySeconds(attempt: number, options: { baseSeconds: numbe
 
 export type ParsedPendingCreation = { ok: true; pending: PendingCreation } | { ok: false; reason: string };
 
+/** The fields a queue message may have: a pending creation, and `deadLetter` once it has been parked and redriven. */
+const MESSAGE_FIELDS = new Set(['deliveryId', 'event', 'eventListener', 'trigger', 'bodyDigest', 'summary', 'params', 'reason', 'permanent', 'deadLetter']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const MAX_ID_CHARS = 256;
+const MAX_SUMMARY_CHARS = 1024;
+
 /** A queue message back into a PendingCreation; anything else is named, never echoed. */
 export function parsePendingCreation(text: string): ParsedPendingCreation {
   let value: unknown;
@@ -62,15 +114,35 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
   } catch {
     return { ok: false, reason: `the message is not JSON (${text.length} characters)` };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'the message is not a JSON object' };
-  const message = value as Record<string, unknown>;
-  for (const field of ['deliveryId', 'event', 'eventListener', 'trigger', 'reason'] as const) {
-    if (typeof message[field] !== 'string') return { ok: false, reason: `the message has no ${field}` };
+  if (!isRecord(value)) return { ok: false, reason: 'the message is not a JSON object' };
+  const message = value;
+  const extra = Object.keys(message).find((key) => !MESSAGE_FIELDS.has(key));
+  if (extra !== undefined) {
+    return {
+      ok: false,
+      reason:
+        extra === 'objects'
+          ? 'the message carries objects to create; the retry function creates only what it renders from its own config'
+          : `the message has a field ${JSON.stringify(clip(extra))} a pending creation does not have`,
+    };
   }
+  for (const field of ['deliveryId', 'event', 'eventListener', 'trigger'] as const) {
+    const item = message[field];
+    if (typeof item !== 'string' || item === '' || item.length > MAX_ID_CHARS) return { ok: false, reason: `the message has no ${field} (a string of 1 to ${MAX_ID_CHARS} characters)` };
+  }
+  if (typeof message.reason !== 'string') return { ok: false, reason: 'the message has no reason' };
   if (typeof message.permanent !== 'boolean') return { ok: false, reason: 'the message has no permanent flag' };
-  if (!Array.isArray(message.objects) || message.objects.length === 0) return { ok: false, reason: 'the message has no objects to create' };
-  for (const [index, object] of message.objects.entries()) {
-    if (!isKubernetesObject(object)) return { ok: false, reason: `objects[${index}] has no apiVersion, kind, metadata.name or metadata.namespace` };
+  if (typeof message.bodyDigest !== 'string' || !SHA256_HEX.test(message.bodyDigest)) return { ok: false, reason: 'the message has no bodyDigest (64 lower-case hex digits)' };
+  const summary = message.summary;
+  if (!isRecord(summary)) return { ok: false, reason: 'the message has no summary' };
+  for (const [key, item] of Object.entries(summary)) {
+    if (!['repository', 'ref', 'commit'].includes(key)) return { ok: false, reason: `the message's summary has a field ${JSON.stringify(clip(key))}` };
+    if (typeof item !== 'string' || item.length > MAX_SUMMARY_CHARS) return { ok: false, reason: `the message's summary.${key} is not a string of at most ${MAX_SUMMARY_CHARS} characters` };
+  }
+  const params = message.params;
+  if (!isRecord(params)) return { ok: false, reason: 'the message has no params' };
+  for (const [name, item] of Object.entries(params)) {
+    if (typeof item !== 'string') return { ok: false, reason: `the message's param ${JSON.stringify(clip(name))} is not a string` };
   }
   return {
     ok: true,
@@ -79,24 +151,21 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
       event: message.event as string,
       eventListener: message.eventListener as string,
       trigger: message.trigger as string,
-      objects: message.objects as KubernetesObject[],
-      reason: message.reason as string,
+      bodyDigest: message.bodyDigest,
+      summary: { repository: summary.repository as string | undefined, ref: summary.ref as string | undefined, commit: summary.commit as string | undefined },
+      params: params as Record<string, string>,
+      reason: message.reason,
       permanent: message.permanent,
     },
   };
 }
 
-function isKubernetesObject(value: unknown): value is KubernetesObject {
-  if (value === null || typeof value !== 'object') return false;
-  const object = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } | null };
-  return (
-    typeof object.apiVersion === 'string' &&
-    typeof object.kind === 'string' &&
-    typeof object.metadata === 'object' &&
-    object.metadata !== null &&
-    typeof object.metadata.name === 'string' &&
-    typeof object.metadata.namespace === 'string'
-  );
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 export function refOf(object: KubernetesObject): ResourceRef {

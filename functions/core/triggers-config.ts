@@ -16,6 +16,8 @@ export interface EventListenerConfig {
   namespace: string | undefined;
   file: string;
   hygiene: PushHygiene;
+  /** Namespaces beyond its own that its templates may aim at (annotation tekton-bridge/allowed-namespaces). */
+  allowedNamespaces?: readonly string[];
   triggers: TriggerConfig[];
 }
 
@@ -66,3 +68,10 @@ export const HYGIENE_ANNOTATIONS = {
   skipDeletedBranches: 'tekton-bridge/skip-deleted-branches',
   skipCiMessages: 'tekton-bridge/skip-ci-messages',
 } as const;
+
+/** `"apps, staging"`: namespaces other than the EventListener's own where its rendered objects may be created. */
+export const NAMESPACES_ANNOTATION = 'tekton-bridge/allowed-namespaces';
+
+/** What a TriggerTemplate may render, and so all the bridge ever creates: Tekton runs. */
+export const RESOURCE_API_VERSIONS: ReadonlySet<string> = new Set(['tekton.dev/v1', 'tekton.dev/v1beta1']);
+export const RESOURCE_KINDS: ReadonlySet<string> = new Set(['PipelineRun', 'TaskRun']);

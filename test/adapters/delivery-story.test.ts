@@ -176,3 +176,27 @@ describe('formatDeliveryStory', () => {
     ]);
   });
 });
+
+describe('formatDeliveryStory prints nothing a log line could use to drive the terminal', () => {
+  it('strips ANSI escapes, control and bidirectional characters from every value it read from the logs', () => {
+    // Prepare: a line whose values carry escapes (clear screen, a fake prompt, an OSC title, a hyperlink) and controls.
+    const hostile = '\u001b[2J\u001b[1;31mfake: created\u001b[0m\r\n\u001b]0;owned\u0007\u001b]8;;https://evil.example\u001b\\link\u001b]8;;\u001b\\\u0008\u0000\u202eevil\u009b31m';
+    const fields = {
+      deliveryId: 'd-1',
+      message: hostile,
+      level: 'ERROR',
+      status: 401,
+      outcome: hostile,
+      repository: hostile,
+      commit: hostile,
+      error: hostile,
+      results: [{ trigger: hostile, outcome: hostile, reason: hostile }],
+      timings: { [`${hostile}Ms`]: 1 },
+    };
+    // Act
+    const printed = formatDeliveryStory('d-1', [{ timestamp: '2024-05-01T12:00:00.000Z', fields }]).join('\n');
+    // Assess
+    assert.doesNotMatch(printed, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.match(printed, /fake: created {2}linkevil/, 'the text stays; the escapes, the window title and the hyperlink target go');
+  });
+});

@@ -5,12 +5,25 @@ import { readRetryEnvironment, readWebhookEnvironment } from '../../functions/ad
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-retry';
 const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-dead-letters';
 const webhook = { AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf' };
-const retry = { AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', RETRY_QUEUE_URL: QUEUE, DEAD_LETTER_QUEUE_URL: DLQ };
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+const retry = { AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', RETRY_QUEUE_URL: QUEUE, DEAD_LETTER_QUEUE_URL: DLQ, RETRY_MESSAGE_MAC_KEY_ARN: KEY };
 
 describe('readWebhookEnvironment: the retry queue', () => {
   it('is optional: without RETRY_QUEUE_URL, failures are answered as before', () => {
     assert.equal(readWebhookEnvironment(webhook).retryQueueUrl, undefined);
-    assert.equal(readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: QUEUE }).retryQueueUrl, QUEUE);
+    assert.equal(readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: QUEUE, RETRY_MESSAGE_MAC_KEY_ARN: KEY }).retryQueueUrl, QUEUE);
+  });
+  it('needs the KMS key that MACs the messages with a queue, and reads its endpoint override', () => {
+    assert.throws(() => readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: QUEUE }), /RETRY_MESSAGE_MAC_KEY_ARN is not set/);
+    const env = readWebhookEnvironment({ ...webhook, RETRY_QUEUE_URL: QUEUE, RETRY_MESSAGE_MAC_KEY_ARN: KEY, AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:5000' });
+    assert.deepEqual([env.retryMessageMacKeyArn, env.kmsEndpoint], [KEY, 'http://127.0.0.1:5000']);
+  });
+  it('reads the replay window and the rotation grace period, 72 h and 24 h by default, 0 turning each off', () => {
+    assert.deepEqual([readWebhookEnvironment(webhook).maxPushAgeHours, readWebhookEnvironment(webhook).previousSecretGraceHours], [72, 24]);
+    const set = readWebhookEnvironment({ ...webhook, MAX_PUSH_AGE_HOURS: '0', PREVIOUS_SECRET_GRACE_HOURS: '2' });
+    assert.deepEqual([set.maxPushAgeHours, set.previousSecretGraceHours], [0, 2]);
+    assert.throws(() => readWebhookEnvironment({ ...webhook, MAX_PUSH_AGE_HOURS: '3d' }), /MAX_PUSH_AGE_HOURS must be a whole number from 0 to 8760, got "3d"/);
+    assert.throws(() => readWebhookEnvironment({ ...webhook, PREVIOUS_SECRET_GRACE_HOURS: '1000' }), /PREVIOUS_SECRET_GRACE_HOURS must be a whole number from 0 to 720/);
   });
   it('reads the SQS endpoint override at the cold start', () => {
     assert.equal(readWebhookEnvironment({ ...webhook, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:5000' }).sqsEndpoint, 'http://127.0.0.1:5000');
@@ -26,12 +39,13 @@ describe('readRetryEnvironment', () => {
     const env = readRetryEnvironment(retry);
     assert.deepEqual(
       { ...env, cluster: env.cluster ?? null },
-      { region: 'eu-west-1', clusterName: 'ci', cluster: null, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900 },
+      { region: 'eu-west-1', clusterName: 'ci', cluster: null, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, retryMessageMacKeyArn: KEY, kmsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900 },
     );
   });
   it('names each missing or malformed variable', () => {
     assert.throws(() => readRetryEnvironment({ ...retry, RETRY_QUEUE_URL: undefined }), /RETRY_QUEUE_URL is not set/);
     assert.throws(() => readRetryEnvironment({ ...retry, DEAD_LETTER_QUEUE_URL: '' }), /DEAD_LETTER_QUEUE_URL is not set/);
+    assert.throws(() => readRetryEnvironment({ ...retry, RETRY_MESSAGE_MAC_KEY_ARN: undefined }), /RETRY_MESSAGE_MAC_KEY_ARN is not set/);
     assert.throws(() => readRetryEnvironment({ ...retry, RETRY_MAX_ATTEMPTS: 'ten' }), /RETRY_MAX_ATTEMPTS must be a whole number from 2 to 100, got "ten"/);
     assert.throws(() => readRetryEnvironment({ ...retry, RETRY_BACKOFF_BASE_SECONDS: '60', RETRY_BACKOFF_MAX_SECONDS: '30' }), /must not be less than/);
     assert.throws(() => readRetryEnvironment({ ...retry, CLUSTER_ENDPOINT: 'https://x' }), /CLUSTER_ENDPOINT and CLUSTER_CA go together/);

@@ -21,7 +21,7 @@ function pipelineRun(name: string, overrides: Partial<KubernetesObject> & { name
         'triggers.tekton.dev/trigger': 'main-branch',
         'triggers.tekton.dev/triggers-eventid': `delivery-${name}`,
       },
-      annotations: { 'tekton-bridge/repository': 'octo/hello' },
+      annotations: { 'tekton-bridge/repository': 'octo/hello', 'tekton-bridge/body-sha256': 'd'.repeat(64) },
     },
     spec: { pipelineRef: { name: 'build-and-deploy' }, params: [{ name: 'revision', value: 'abc123' }] },
     ...rest,
@@ -48,6 +48,8 @@ interface Row {
   staleTokenFirst?: boolean;
   timeoutMs?: number;
   unreachable?: boolean;
+  /** Refused by the bridge itself: no request reaches the server. */
+  notSent?: boolean;
   expected: { outcome: string; retryable?: boolean; reason?: RegExp | string };
   path?: string;
   landed: boolean;
@@ -142,12 +144,41 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
     },
     {
       name: '422 passes on the API\'s own message',
-      object: pipelineRun('Build_422'),
+      object: pipelineRun('build-422'),
+      faults: [{ kind: 'status', code: 422 }],
       expected: {
         outcome: 'failed',
         retryable: false,
-        reason: /^PipelineRun\.tekton\.dev "Build_422" is invalid: metadata\.name: Invalid value: "Build_422": a lowercase RFC 1123 subdomain/,
+        reason: /^admission webhook "validation\.webhook\.pipeline\.tekton\.dev" denied the request: validation failed/,
       },
+      landed: false,
+    },
+    {
+      name: 'an invalid name is refused before anything is sent',
+      object: pipelineRun('Build_422'),
+      expected: { outcome: 'failed', retryable: false, reason: 'name "Build_422" is not a DNS-1123 subdomain' },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'a kind that would climb the path is refused before anything is sent',
+      object: { ...pipelineRun('build-kind'), kind: '../../../api/v1/namespaces/kube-system/secrets#' },
+      expected: { outcome: 'failed', retryable: false, reason: /^kind "\.\.\/\.\.\/\.\.\/api\/v1\/namespaces\/kube-system\/secrets#" is not a Kubernetes kind$/ },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'an apiVersion with a path in it is refused before anything is sent',
+      object: { ...pipelineRun('build-api'), apiVersion: 'tekton.dev/v1/../../../api/v1' },
+      expected: { outcome: 'failed', retryable: false, reason: /^apiVersion "tekton\.dev\/v1\/\.\.\/\.\.\/\.\.\/api\/v1" is not of the form group\/version$/ },
+      notSent: true,
+      landed: false,
+    },
+    {
+      name: 'a namespace with an encoded slash is refused before anything is sent',
+      object: pipelineRun('build-ns', { namespace: 'ci%2F..%2Fkube-system' }),
+      expected: { outcome: 'failed', retryable: false, reason: /^namespace "ci%2F\.\.%2Fkube-system" is not a DNS-1123 label$/ },
+      notSent: true,
       landed: false,
     },
     {
@@ -215,6 +246,7 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
       server.injectFault(...(row.faults ?? []));
 
       // Act
+      const requestsBefore = server.requests.length;
       const started = Date.now();
       const result = await create(row.object);
       const elapsed = Date.now() - started;
@@ -234,8 +266,9 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
 
       const name = row.object.metadata.name;
       const posts = server.requests.filter((r) => (r.body as KubernetesObject | undefined)?.metadata?.name === name);
-      if (row.unreachable) {
+      if (row.unreachable || row.notSent) {
         assert.equal(posts.length, 0);
+        if (row.notSent) assert.equal(server.requests.length, requestsBefore, 'no request at all');
       } else {
         assert.ok(posts.length >= 1, 'the request reached the server');
         for (const post of posts) {
@@ -256,6 +289,43 @@ describe('createResourceCreator against a Kubernetes API server', { timeout: 60_
       }
     });
   }
+
+  test('AlreadyExists is a duplicate only when the object came from the same body and trigger', async () => {
+    // Prepare: someone else pre-created runs under the names the bridge will render.
+    const create = createResourceCreator({ server: api.url, ca: api.caPem, getToken: async () => TOKEN });
+    const ours = pipelineRun('build-squatted');
+    const squatter = (name: string, edit: (o: KubernetesObject) => void): KubernetesObject => {
+      const object = structuredClone({ ...ours, metadata: { ...ours.metadata, name } });
+      edit(object);
+      return object;
+    };
+    const cases: [string, KubernetesObject][] = [
+      ['no body digest', squatter('squat-no-digest', (o) => delete o.metadata.annotations?.['tekton-bridge/body-sha256'])],
+      ['another body', squatter('squat-other-body', (o) => (o.metadata.annotations!['tekton-bridge/body-sha256'] = 'e'.repeat(64)))],
+      ['another trigger', squatter('squat-other-trigger', (o) => (o.metadata.labels!['triggers.tekton.dev/trigger'] = 'other'))],
+      ['another EventListener', squatter('squat-other-listener', (o) => (o.metadata.labels!['triggers.tekton.dev/eventlistener'] = 'other'))],
+    ];
+    for (const [why, planted] of cases) {
+      assert.deepEqual(await create(planted), { outcome: 'created' }, why);
+      const wanted = { ...ours, metadata: { ...ours.metadata, name: planted.metadata.name } };
+      // Act
+      const result = await create(wanted);
+      // Assess
+      assert.deepEqual(result, { outcome: 'failed', retryable: false, reason: 'the name is taken by an object the bridge did not create' }, why);
+    }
+  });
+
+  test('AlreadyExists and a read-back that fails: a failure that may pass', async () => {
+    // Prepare: the object is there; the POST meets no fault (a delay of 0), the GET after its 409 meets a 503.
+    const create = createResourceCreator({ server: api.url, ca: api.caPem, getToken: async () => TOKEN });
+    assert.deepEqual(await create(pipelineRun('build-readback')), { outcome: 'created' });
+    api.injectFault({ kind: 'delay', ms: 0 }, { kind: 'status', code: 503 });
+    // Act
+    const result = await create(pipelineRun('build-readback'));
+    // Assess
+    assert.deepEqual(result, { outcome: 'failed', retryable: true, reason: 'the name is taken, and reading the object back failed: the Kubernetes API answered 503 Service Unavailable: the server is currently unable to handle the request' });
+    assert.deepEqual(await create(pipelineRun('build-readback')), { outcome: 'duplicate' }, 'and once the API is back, a duplicate');
+  });
 
   test('the object from a timed-out request still lands, and its redelivery is a duplicate', async () => {
     // Prepare

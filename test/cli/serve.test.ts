@@ -156,3 +156,35 @@ describe('npm start and send, as processes', () => {
     assert.match(invalid.stderr, /cannot read the triggers folder/);
   });
 });
+
+describe('serve refuses to run with a weak secret, and keeps the replay window', () => {
+  it('off loopback, a secret shorter than 16 characters (or only whitespace anywhere) is refused', async () => {
+    await assert.rejects(
+      startBridge({ port: 0, host: '0.0.0.0', triggersDir: 'triggers', secret: 'short-secret', dryRun: true }, quietIo()),
+      /refusing to listen on 0\.0\.0\.0 with a webhook secret of 12 characters: use at least 16/,
+    );
+    await assert.rejects(
+      startBridge({ port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: '   ', dryRun: true }, quietIo()),
+      /the webhook secret is only whitespace/,
+    );
+  });
+
+  it('refuses a push older than --max-push-age (72 h by default); 0 turns the check off', async () => {
+    const old = pushToDefaultBranch();
+    old.repository.pushed_at = Math.floor(Date.now() / 1000) - 80 * 3600;
+    const delivery = await signedDelivery('push', old);
+    const strict = await startBridge({ port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: TEST_SECRET, dryRun: true }, quietIo());
+    const open = await startBridge({ port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: TEST_SECRET, dryRun: true, maxPushAgeHours: 0 }, quietIo());
+    try {
+      const refused = await post(strict.url, delivery);
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.error, /the push was made 80 h ago/);
+      assert.equal((await post(open.url, delivery)).status, 202);
+    } finally {
+      await Promise.all([strict.close(), open.close()]);
+    }
+    const bad = await runCli(['serve', '--max-push-age', '3d', '--port', '0', '--secret', TEST_SECRET]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-push-age must be a whole number of hours from 0 \(no limit\) to 8760, got "3d"/);
+  });
+});

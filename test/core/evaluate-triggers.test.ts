@@ -4,6 +4,7 @@ import { evaluateTriggers, type TriggerDecision } from '../../functions/core/eva
 import { summarizeDelivery } from '../../functions/core/delivery-summary.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
 import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
+import { bodyDigestOf } from '../../functions/core/resource-names.ts';
 import { inlineConfig, listenerYaml, templateYaml } from '../support/inline-config.ts';
 import { deletedRef, githubExample, pushToDefaultBranch, tagPush } from '../support/github-examples.ts';
 
@@ -49,6 +50,7 @@ describe('evaluateTriggers with the default config and real GitHub payloads', ()
       'tekton-bridge/repository': push.repository.full_name,
       'tekton-bridge/ref': push.ref,
       'tekton-bridge/commit': push.head_commit.id,
+      'tekton-bridge/body-sha256': bodyDigestOf(JSON.stringify(push)),
     });
     assert.equal((run?.spec as any).taskRunTemplate.serviceAccountName, 'build-bot');
     assert.equal((run?.spec as any).workspaces[0].volumeClaimTemplate.spec.resources.requests.storage, '1Gi');
@@ -66,11 +68,22 @@ describe('evaluateTriggers with the default config and real GitHub payloads', ()
     assert.match(reasonOf(evaluate(config, githubExample('issues'), 'issues')), /^skipped: github interceptor: event "issues" is not one of: push$/);
   });
 
-  it('gives the same name for a redelivery and a different one for another delivery', () => {
+  it('names runs after the signed body, not the delivery id: a replay under any id renders the same name and $(uid)', () => {
     const push = pushToDefaultBranch();
-    const first = rendered(evaluate(config, push, 'push', {}, 'a'))[0]?.metadata.name;
-    assert.equal(rendered(evaluate(config, push, 'push', {}, 'a'))[0]?.metadata.name, first);
-    assert.notEqual(rendered(evaluate(config, push, 'push', {}, 'b'))[0]?.metadata.name, first);
+    const first = rendered(evaluate(config, push, 'push', {}, 'a'))[0];
+    const replayed = rendered(evaluate(config, push, 'push', {}, 'a-fresh-delivery-id'))[0];
+    assert.equal(replayed?.metadata.name, first?.metadata.name);
+    assert.equal(replayed?.metadata.labels?.['triggers.tekton.dev/triggers-eventid'], 'a-fresh-delivery-id', 'the label stays the delivery id');
+    assert.notEqual(rendered(evaluate(config, pushToDefaultBranch(), 'push', {}, 'a'))[0]?.metadata.name, first?.metadata.name, 'another push, another name');
+    const uidConfig = inlineConfig(templateYaml(['v']).replace('generateName: echo-run-', 'name: run-$(uid)'), listenerYaml('', '        - name: v\n          value: $(body.after)'));
+    const uidOf = (deliveryId: string, digest: string) =>
+      evaluateTriggers({ listener: uidConfig.eventListeners[0]!, deliveryId, event: 'push', headers: {}, payload: push, summary: summarizeDelivery(push), bodyDigest: digest });
+    const [one] = uidOf('x', 'a'.repeat(64));
+    const [two] = uidOf('y', 'a'.repeat(64));
+    const [other] = uidOf('x', 'b'.repeat(64));
+    assert.ok(one?.outcome === 'render' && two?.outcome === 'render' && other?.outcome === 'render');
+    assert.equal(one.resources[0]?.metadata.name, two.resources[0]?.metadata.name);
+    assert.notEqual(one.resources[0]?.metadata.name, other.resources[0]?.metadata.name);
   });
 });
 

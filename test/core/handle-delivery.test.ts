@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleDelivery } from '../../functions/core/handle-delivery.ts';
@@ -8,7 +9,7 @@ import { asRequest, signedDelivery, TEST_SECRET } from '../support/deliveries.ts
 import { githubExample, pushToDefaultBranch, tagPush } from '../support/github-examples.ts';
 
 const config = loadTriggersDirectory('triggers');
-const deps = { config, secrets: [TEST_SECRET] };
+const deps = { config, secrets: [TEST_SECRET], wallClock: Date.now };
 
 describe('handleDelivery answers', () => {
   const rejections: { name: string; make: () => Promise<{ headers: Record<string, string | undefined>; body: Buffer }>; status: number; error: RegExp }[] = [
@@ -43,10 +44,13 @@ describe('handleDelivery answers', () => {
   });
 
   it('parses a form-encoded delivery to the same answer as the JSON one', async () => {
-    const json = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), deps);
-    const form = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch(), { contentType: 'form' })), deps);
+    const push = pushToDefaultBranch();
+    const json = await handleDelivery(asRequest(await signedDelivery('push', push)), deps);
+    const form = await handleDelivery(asRequest(await signedDelivery('push', push, { contentType: 'form' })), deps);
     assert.equal(form.answer.status, 202);
-    assert.deepEqual(form.answer, json.answer);
+    // The same payload in other bytes: the same decisions, under names of its own (they derive from the signed bytes).
+    const withoutNames = (answer: typeof json.answer) => JSON.stringify(answer).replace(/build-and-deploy-run-[a-z0-9]{10}/g, 'NAME').replace(/"[0-9a-f]{64}"/g, 'DIGEST');
+    assert.equal(withoutNames(form.answer), withoutNames(json.answer));
   });
 
   it('200 with a pong body for ping', async () => {
@@ -105,17 +109,17 @@ describe('handleDelivery answers', () => {
       listenerYaml('', '        - name: v\n          value: $(body.ref)').replace('name: ci\n', 'name: two\n'),
     );
     const delivery = await signedDelivery('push', pushToDefaultBranch());
-    assert.equal((await handleDelivery(asRequest(delivery, '/two'), { config: two, secrets: [TEST_SECRET] })).answer.body.eventListener, 'two');
-    const unnamed = await handleDelivery(asRequest(delivery, ''), { config: two, secrets: [TEST_SECRET] });
+    assert.equal((await handleDelivery(asRequest(delivery, '/two'), { config: two, secrets: [TEST_SECRET], wallClock: Date.now })).answer.body.eventListener, 'two');
+    const unnamed = await handleDelivery(asRequest(delivery, ''), { config: two, secrets: [TEST_SECRET], wallClock: Date.now });
     assert.equal(unnamed.answer.status, 404);
     assert.match(unnamed.answer.body.error ?? '', /several EventListeners .*one, two/);
-    assert.equal((await handleDelivery(asRequest(delivery, '/three'), { config: two, secrets: [TEST_SECRET] })).answer.status, 404);
+    assert.equal((await handleDelivery(asRequest(delivery, '/three'), { config: two, secrets: [TEST_SECRET], wallClock: Date.now })).answer.status, 404);
   });
 
   describe('with a retry queue', () => {
     const failing = (retryable: boolean) => async (): Promise<CreateResult> => ({ outcome: 'failed', reason: retryable ? 'the API answered 503' : 'forbidden', retryable });
 
-    it('202 queued when the API fails in a way that may pass, with the rendered objects on the queue', async () => {
+    it('202 queued when the API fails in a way that may pass, with what renders the objects (not the objects) on the queue', async () => {
       const queue: PendingCreation[] = [];
       const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch(), { deliveryId: 'q-1' })), {
         ...deps,
@@ -128,7 +132,10 @@ describe('handleDelivery answers', () => {
       assert.equal(queue.length, 1);
       assert.equal(queue[0]?.deliveryId, 'q-1');
       assert.equal(queue[0]?.permanent, false);
-      assert.equal(queue[0]?.objects[0]?.metadata.name, report.answer.body.results?.[0]?.resources?.[0]?.name);
+      const push = pushToDefaultBranch();
+      assert.deepEqual(Object.keys(queue[0] ?? {}).sort(), ['bodyDigest', 'deliveryId', 'event', 'eventListener', 'params', 'permanent', 'reason', 'summary', 'trigger']);
+      assert.deepEqual(queue[0]?.params, { 'repo-url': push.repository.clone_url, revision: push.after, 'repo-name': push.repository.name });
+      assert.match(queue[0]?.bodyDigest ?? '', /^[0-9a-f]{64}$/);
     });
 
     it('503 failed for a permanent failure, parked for a person', async () => {
@@ -155,3 +162,64 @@ describe('handleDelivery answers', () => {
   });
 });
 
+
+describe('handleDelivery defends against', () => {
+  it('an empty or whitespace secret: never verifies a signature made with it (anyone can), answers 503', async () => {
+    for (const secret of ['', '   ', '\n\t']) {
+      // Anyone can sign with the empty key; a whitespace one is as guessable.
+      const forged = await signedDelivery('push', pushToDefaultBranch());
+      forged.headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', secret).update(forged.body).digest('hex')}`;
+      const report = await handleDelivery(asRequest(forged), { ...deps, secrets: [secret] });
+      assert.equal(report.answer.status, 503, JSON.stringify(secret));
+      assert.match(report.answer.body.error ?? '', /webhook secret is empty or whitespace, which would accept anyone's signature/);
+      assert.equal(report.signatureVerified, false);
+    }
+    // Beside a real one, a blank secret is simply not used.
+    const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch(), { secret: ' ' })), { ...deps, secrets: [TEST_SECRET, ' '] });
+    assert.equal(report.answer.status, 401);
+  });
+
+  it('asks for the previous secret only when the current one does not verify a well-formed signature', async () => {
+    const asked: string[] = [];
+    const previousSecrets = async () => (asked.push('previous'), ['old-secret']);
+    const current = await handleDelivery(asRequest(await signedDelivery('push', tagPush())), { ...deps, previousSecrets });
+    assert.deepEqual([current.answer.status, asked.length], [200, 0], 'the common path reads no previous secret');
+    const unsigned = await handleDelivery(asRequest({ ...(await signedDelivery('push', tagPush())), headers: { 'x-github-event': 'push', 'x-github-delivery': 'd' } }), { ...deps, previousSecrets });
+    assert.deepEqual([unsigned.answer.status, asked.length], [401, 0], 'nor does a request without a signature');
+    const old = await handleDelivery(asRequest(await signedDelivery('push', tagPush(), { secret: 'old-secret' })), { ...deps, previousSecrets });
+    assert.deepEqual([old.answer.status, asked.length], [200, 1]);
+  });
+
+  it('a push older than the window by its signed pushed_at: 403 with the reason; the window is the clock\'s, injected', async () => {
+    const push = pushToDefaultBranch();
+    const pushedAtMs = push.repository.pushed_at * 1000;
+    const delivery = await signedDelivery('push', push);
+    const at = (ms: number, maxPushAgeMs?: number) => handleDelivery(asRequest(delivery), { ...deps, wallClock: () => ms, ...(maxPushAgeMs !== undefined && { maxPushAgeMs }) });
+    assert.equal((await at(pushedAtMs + 72 * 3_600_000)).answer.status, 202, 'exactly 72 h: still accepted');
+    const late = await at(pushedAtMs + 72 * 3_600_000 + 1000);
+    assert.equal(late.answer.status, 403);
+    assert.match(late.answer.body.error ?? '', /^the push was made 72 h ago .* longer than the 72 h the bridge accepts/);
+    assert.equal((await at(pushedAtMs + 2 * 3_600_000, 3_600_000)).answer.status, 403, 'a narrower window');
+    assert.equal((await at(pushedAtMs + 1000 * 3_600_000, 0)).answer.status, 202, '0 turns the check off');
+    const noTime = pushToDefaultBranch();
+    delete noTime.repository.pushed_at;
+    const unknown = await handleDelivery(asRequest(await signedDelivery('push', noTime)), deps);
+    assert.equal(unknown.answer.status, 403);
+    assert.match(unknown.answer.body.error ?? '', /has no repository\.pushed_at/);
+    assert.equal((await handleDelivery(asRequest(await signedDelivery('ping', githubExample('ping'))), { ...deps, wallClock: () => 8.64e15 })).answer.status, 200, 'only pushes are judged');
+  });
+
+  it('a template that takes metadata.namespace from the payload: only the EventListener\'s namespaces', async () => {
+    const aimed = (annotations = '') =>
+      inlineConfig(templateYaml(['ns'], '        namespace: $(tt.params.ns)'), listenerYaml('', '        - name: ns\n          value: $(body.target)', annotations));
+    const deliver = async (config: ReturnType<typeof aimed>, target: string) =>
+      (await handleDelivery(asRequest(await signedDelivery('check_run', { target })), { ...deps, config })).answer;
+    const away = await deliver(aimed(), 'kube-system');
+    assert.equal(away.status, 503);
+    assert.match(away.body.results?.[0]?.reason ?? '', /rendered for namespace "kube-system", which EventListener ci does not allow \(allowed: ci; the annotation tekton-bridge\/allowed-namespaces adds more\)/);
+    assert.equal((await deliver(aimed(), 'ci')).status, 202);
+    const allowing = aimed('    tekton-bridge/allowed-namespaces: "apps, staging"\n');
+    assert.equal((await deliver(allowing, 'staging')).status, 202);
+    assert.equal((await deliver(allowing, 'kube-system')).status, 503);
+  });
+});

@@ -100,6 +100,7 @@ spec:
     { name: 'resource without a name', yaml: [templateYaml(['revision']).replace('generateName: echo-run-', 'labels: {}'), listenerYaml('', inlineBinding)], field: /metadata$/, message: /generateName/ },
     { name: 'unknown tekton-bridge annotation', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-deleted: "false"')], field: /annotations\.tekton-bridge\/skip-deleted/, message: /unknown tekton-bridge annotation/ },
     { name: 'bad annotation value', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-ci-messages: "no"')], field: /skip-ci-messages/, message: /"true" or "false"/ },
+    { name: 'an allowed namespace that is not one', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/allowed-namespaces: "apps, ../kube-system"')], field: /annotations\.tekton-bridge\/allowed-namespaces/, message: /"\.\.\/kube-system" is not a namespace name/ },
     { name: 'no EventListener', yaml: [templateYaml(['revision'])], field: /kind/, message: /no EventListener/ },
     { name: 'duplicate object', yaml: [templateYaml(['revision']), templateYaml(['revision']), listenerYaml('', inlineBinding)], field: /metadata\.name/, message: /defined twice/, object: /TriggerTemplate\/echo/ },
   ];
@@ -115,6 +116,20 @@ spec:
       assert.match(error.message, /inline\.yaml: /);
     });
   }
+
+  it('warns about a template with a fixed metadata.name: every later delivery would answer duplicate', () => {
+    const fixed = inlineConfig(templateYaml(['revision']).replace('generateName: echo-run-', 'name: echo-run'), listenerYaml('', inlineBinding));
+    const [warning] = fixed.warnings;
+    assert.match(warning?.field ?? '', /resourcetemplates\[0\]\.metadata\.name$/);
+    assert.match(warning?.message ?? '', /is fixed \("echo-run"\): the first delivery creates it and every later one answers duplicate; use generateName/);
+    const varying = inlineConfig(templateYaml(['revision']).replace('generateName: echo-run-', 'name: echo-$(tt.params.revision)'), listenerYaml('', inlineBinding));
+    assert.deepEqual(varying.warnings, []);
+  });
+
+  it('reads the namespaces an EventListener allows beyond its own', () => {
+    const config = inlineConfig(templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/allowed-namespaces: " apps ,staging,"'));
+    assert.deepEqual(config.eventListeners[0]?.allowedNamespaces, ['apps', 'staging']);
+  });
 
   it('reports every problem at once, not just the first', () => {
     const error = configError(() =>

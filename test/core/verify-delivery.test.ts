@@ -50,4 +50,10 @@ describe('verifyDelivery', () => {
     const headers = { 'x-hub-signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' };
     assert.equal((await verifyDelivery('Hello, World?', headers, ["It's a Secret to Everybody"])).valid, false);
   });
+
+  it('refuses to verify with an empty or whitespace secret: a misuse, since anyone can sign with one', () => {
+    for (const secrets of [[], [''], ['  '], ['real-secret', '\t']]) {
+      assert.throws(() => verifyBytes(Buffer.from('{}'), { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }, secrets), /^TypeError: \[tekton-bridge\] verifyDelivery needs at least one secret, none of them empty or whitespace$/);
+    }
+  });
 });

@@ -227,7 +227,9 @@ describe('fault matrix: the built webhook and retry bundles against a failing cl
         assert.match(settled.reasons[0] ?? '', row.end);
         const letter = bridge.deadLetters.find((d) => d.deliveryId === deliveryId);
         assert.equal(letter?.body.permanent, false, 'a redrive to the retry queue tries it again');
-        assert.equal(letter?.body.objects?.[0]?.kind, 'PipelineRun', 'the dead letter carries the rendered resources');
+        assert.equal(letter?.body.trigger, 'default-branch', 'the dead letter names the trigger…');
+        assert.equal(typeof letter?.body.params?.revision, 'string', '…and carries what renders its resources again');
+        assert.equal(letter?.body.objects, undefined, 'never the objects themselves');
         const logged = retryLines.map((l) => JSON.parse(l)).find((l) => l.message === 'pending creation dead-lettered');
         assert.equal(logged?.deliveryId, deliveryId, 'the parking is logged with the delivery id');
         assert.match(logged?.reason ?? '', row.end);

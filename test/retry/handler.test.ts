@@ -4,7 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { toEsbuildOptions } from '../../infra/function-bundling.ts';
 import { captureLogs } from '../support/captured-logs.ts';
-import { signedDelivery } from '../support/deliveries.ts';
+import { signedDelivery, type SignedDelivery } from '../support/deliveries.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_MAX_RECEIVE_COUNT, HARNESS_SECRET, startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.ts';
 import { pollOnce, queueDepth } from '../support/sqs-event-source.ts';
@@ -18,12 +18,14 @@ describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', 
   beforeEach(() => bridge.reset());
 
   /** Queues a creation the way the webhook does: a delivery whose fast path meets the given API fault. */
-  async function queueOne(deliveryId: string, fault: 'status-503' | 'forbidden' = 'status-503'): Promise<void> {
+  async function queueOne(deliveryId: string, fault: 'status-503' | 'forbidden' = 'status-503'): Promise<SignedDelivery> {
     const webhook = await bridge.coldWebhook();
     if (fault === 'forbidden') bridge.api.setForbidden(true);
     else bridge.api.injectFault({ kind: 'status', code: 503 });
-    await captureLogs(async () => webhook(bridge.apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: HARNESS_SECRET, deliveryId }))));
+    const delivery = await signedDelivery('push', pushToDefaultBranch(), { secret: HARNESS_SECRET, deliveryId });
+    await captureLogs(async () => webhook(bridge.apiGatewayEvent(delivery)));
     bridge.api.setForbidden(false);
+    return delivery;
   }
 
   it('postpones a failed retry with a growing visibility timeout and reports it in batchItemFailures', async () => {
@@ -50,9 +52,10 @@ describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', 
 
   it('settles a mixed batch: created, duplicate and failed records each on their own', async () => {
     // Prepare: three queued creations; one already created by a redelivery, one meets a fault.
-    for (const id of ['batch-a', 'batch-b', 'batch-c']) await queueOne(id);
+    const deliveries = new Map<string, SignedDelivery>();
+    for (const id of ['batch-a', 'batch-b', 'batch-c']) deliveries.set(id, await queueOne(id));
     const webhook = await bridge.coldWebhook();
-    await captureLogs(async () => webhook(bridge.apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: HARNESS_SECRET, deliveryId: 'batch-b' }))));
+    await captureLogs(async () => webhook(bridge.apiGatewayEvent(deliveries.get('batch-b') as SignedDelivery)));
     const retry = await bridge.coldRetry();
     // Act: the records are settled concurrently; the first API request meets the fault.
     bridge.api.injectFault({ kind: 'status', code: 503 });
@@ -70,7 +73,10 @@ describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', 
     await bridge.sqs.send(new SendMessageCommand({ QueueUrl: bridge.queueUrl, MessageBody: '{"not": "a pending creation"}' }));
     const { entries } = await captureLogs(async () => bridge.drain(await bridge.coldRetry()));
     assert.equal(bridge.deadLetters.length, 1);
-    assert.deepEqual(bridge.deadLetters[0]?.body, { unreadableBody: '{"not": "a pending creation"}', deadLetter: { reason: 'not a pending creation: the message has no deliveryId', attempts: 2 } });
+    assert.deepEqual(bridge.deadLetters[0]?.body, {
+      unreadableBody: '{"not": "a pending creation"}',
+      deadLetter: { reason: 'not accepted: the message has no mac attribute: it was not written by the webhook function', attempts: 2 },
+    });
     assert.equal(entries.find((e) => e.message === 'pending creation dead-lettered')?.outcome, 'dead-lettered');
   });
 

@@ -16,6 +16,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { buildBundle, coldStart } from './built-bundle.ts';
+import { createMacKey } from './kms-mac-key.ts';
 import { startKubeApiServer, type KubeApiServer, type StoredObject } from './kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from './moto-server.ts';
 import { drainQueue, queueDepth, takeAll, type DrainReport, type SqsHandler } from './sqs-event-source.ts';
@@ -36,6 +37,8 @@ export interface DeadLetterEntry {
   trigger?: string;
   reason: string;
   body: Record<string, any>;
+  /** The `mac` attribute, when the retry function signed the letter (a pending creation it parked). */
+  mac?: string;
 }
 
 export interface BridgeHarness {
@@ -46,6 +49,8 @@ export interface BridgeHarness {
   queueUrl: string;
   queueArn: string;
   deadLetterQueueUrl: string;
+  /** The KMS key (on `moto`) both functions MAC the retry queue's messages with. */
+  macKeyArn: string;
   /** A port nothing listens on: the cluster's API when it is down. */
   downEndpoint: string;
   webhookEnv: (extra?: Record<string, string | undefined>) => Record<string, string | undefined>;
@@ -98,6 +103,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     )
   ).QueueUrl as string;
   const queueArn = await queueArnOf(sqs, queueUrl);
+  const macKeyArn = await createMacKey(moto.endpoint);
   const recordedEvent = JSON.parse(readFileSync('test/fixtures/api-gateway/http-api-v2-event.json', 'utf8')) as APIGatewayProxyEventV2;
 
   const common = (): Record<string, string | undefined> => ({
@@ -109,6 +115,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsMoto.endpoint,
     AWS_ENDPOINT_URL_EKS: moto.endpoint,
     AWS_ENDPOINT_URL_SQS: moto.endpoint,
+    AWS_ENDPOINT_URL_KMS: moto.endpoint,
+    RETRY_MESSAGE_MAC_KEY_ARN: macKeyArn,
     CLUSTER_NAME: HARNESS_CLUSTER,
     CLUSTER_ENDPOINT: api.url,
     CLUSTER_CA: Buffer.from(api.caPem).toString('base64'),
@@ -147,6 +155,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     queueUrl,
     queueArn,
     deadLetterQueueUrl,
+    macKeyArn,
     downEndpoint,
     webhookEnv,
     retryEnv,
@@ -193,6 +202,7 @@ function deadLetterOf(message: Message): DeadLetterEntry {
     trigger: message.MessageAttributes?.trigger?.StringValue ?? body.trigger,
     reason: message.MessageAttributes?.reason?.StringValue ?? body.deadLetter?.reason ?? body.reason,
     body,
+    mac: message.MessageAttributes?.mac?.StringValue,
   };
 }
 

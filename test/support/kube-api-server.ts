@@ -10,11 +10,15 @@
  * is in `clientCertificate`). Authenticates a static bearer `token`, EKS tokens (`eks`: a presigned STS
  * GetCallerIdentity URL for the region and cluster, checked as aws-iam-authenticator does, and with `credentials`
  * its SigV4 signature too), or a client certificate from its own CA; anything else is 401.
- * Serves `POST|GET /apis/<group>/<version>/namespaces/<ns>/<plural>[/<name>]` for `apiVersions` (default tekton.dev/v1
- * and v1beta1; pass [] for "Tekton not installed") × pipelineruns, taskruns; answers 201, 409 AlreadyExists,
- * 404 NotFound (unknown resource, or a namespace not in `namespaces`), 403 Forbidden after `setForbidden(true)`,
- * 422 Invalid (missing or non-DNS-1123 name), 400 BadRequest (bad JSON, wrong kind or namespace), with the real
- * `Status` bodies. `injectFault(...)` queues faults, each consumed by the next request: a status (401, 409 Conflict,
+ * Serves `POST|GET /apis/<group>/<version>/namespaces/<ns>/<plural>` (create; list with `labelSelector`, `limit` and
+ * `continue`) and `GET|PATCH|DELETE …/<plural>/<name>` for `apiVersions` (default tekton.dev/v1 and v1beta1; pass [] for
+ * "Tekton not installed") × pipelineruns, taskruns; answers 201, 409 AlreadyExists, 404 NotFound (unknown resource or
+ * object, or a namespace not in `namespaces`), 403 Forbidden after `setForbidden(true)`, 422 Invalid (missing or
+ * non-DNS-1123 name), 400 BadRequest (bad JSON, wrong kind or namespace), with the real `Status` bodies. Like
+ * kube-apiserver it keeps a resourceVersion per object: a merge or JSON patch whose `metadata.resourceVersion` is not
+ * the stored one, or a DELETE whose precondition is not, answers 409 Conflict; patches of the main resource leave
+ * `status` alone (Tekton's CRDs have a status subresource) — tests move a run on with `setStatus`. `Impersonate-User`
+ * is honoured only for the service accounts in `impersonable` (else 403, as RBAC without `impersonate` would). `injectFault(...)` queues faults, each consumed by the next request: a status (401, 409 Conflict,
  * 422 Invalid, 429 with Retry-After, 500, 503), a delay (then the request is handled as usual, as a slow real server would), or a reset.
  * `stop()` closes every socket.
  */
@@ -40,6 +44,8 @@ export interface KubeApiServerOptions {
   namespaces?: string[];
   /** The user named in 403 messages for token and EKS callers; default 'tekton-bridge'. */
   userName?: string;
+  /** Service accounts (`namespace/name`) callers may impersonate; default none. */
+  impersonable?: string[];
 }
 
 export interface EksTokenExpectations {
@@ -67,6 +73,8 @@ export interface RecordedRequest {
   /** Who was authenticated, or why not. */
   user?: string;
   authError?: string;
+  /** The `Impersonate-User` the request asked for, when it did. */
+  impersonateUser?: string;
 }
 
 export interface StoredObject {
@@ -89,10 +97,17 @@ export interface KubeApiServer {
   url: string;
   caPem: string;
   clientCertificate: { certPem: string; keyPem: string; user: string };
+  /** Every object created, in order (tests may empty it); `live()` is what is stored now. */
   objects: StoredObject[];
   requests: RecordedRequest[];
   injectFault: (...faults: KubeApiFault[]) => void;
   setForbidden: (forbidden: boolean) => void;
+  /** The objects stored now, after patches and deletes, in creation order. */
+  live: () => StoredObject[];
+  /** One stored object by namespace and name (any kind), or undefined. */
+  find: (namespace: string, name: string) => StoredObject | undefined;
+  /** What Tekton's controller does through the status subresource: replaces `status`, bumps the resourceVersion. */
+  setStatus: (namespace: string, name: string, status: Record<string, unknown>) => StoredObject;
   stop: () => Promise<void>;
 }
 
@@ -163,14 +178,26 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     record.user = who.user;
     record.authError = who.error;
     if (!who.user) return answer(401, status(401, 'Unauthorized', 'Unauthorized'));
+    const impersonate = headerText(request.headers['impersonate-user']);
+    if (impersonate !== undefined) {
+      record.impersonateUser = impersonate;
+      const account = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(impersonate);
+      if (!account || !(options.impersonable ?? []).includes(`${account[1]}/${account[2]}`)) {
+        const where = account ? ` in the namespace "${account[1]}"` : '';
+        const message = `${account ? 'serviceaccounts' : 'users'} "${account?.[2] ?? impersonate}" is forbidden: User "${who.user}" cannot impersonate resource "${account ? 'serviceaccounts' : 'users'}" in API group ""${where}`;
+        return answer(403, status(403, 'Forbidden', message, { name: account?.[2] ?? impersonate, kind: account ? 'serviceaccounts' : 'users' }));
+      }
+    }
+    const user = impersonate ?? who.user;
 
     const url = new URL(request.url ?? '/', 'https://127.0.0.1');
     const route = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
     const [, group = '', version = '', namespace = '', plural = '', itemName] = route ?? [];
     const resource = `${plural}.${group}`;
-    const verb = request.method === 'POST' ? 'create' : request.method === 'GET' ? (itemName ? 'get' : 'list') : 'other';
+    const verbs: Record<string, string> = { POST: 'create', GET: itemName ? 'get' : 'list', PATCH: 'patch', DELETE: 'delete' };
+    const verb = verbs[request.method ?? ''] ?? 'other';
     if (route && forbidden) {
-      const message = `${resource} is forbidden: User "${who.user}" cannot ${verb} resource "${plural}" in API group "${group}" in the namespace "${namespace}"`;
+      const message = `${resource} is forbidden: User "${user}" cannot ${verb} resource "${plural}" in API group "${group}" in the namespace "${namespace}"`;
       return answer(403, status(403, 'Forbidden', message, { group, kind: plural }));
     }
     if (!route || !served.has(`${group}/${version}/${plural}`)) {
@@ -179,18 +206,66 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (options.namespaces && !options.namespaces.includes(namespace)) {
       return answer(404, status(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' }));
     }
+    const asServed = (o: StoredObject) => ({ ...o, apiVersion: `${group}/${version}` });
+    const notFound = (name: string) => answer(404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, group, kind: plural }));
+    const conflict = (name: string, message = 'the object has been modified; please apply your changes to the latest version and try again') =>
+      answer(409, status(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${message}`, { name, group, kind: plural }));
 
-    if (request.method === 'GET') {
-      if (!itemName) {
-        const prefix = keyOf(group, plural, namespace, '');
-        const items = [...stored].filter(([key]) => key.startsWith(prefix)).map(([, o]) => ({ ...o, apiVersion: `${group}/${version}` }));
-        return answer(200, { apiVersion: `${group}/${version}`, kind: `${items[0]?.kind ?? 'Object'}List`, metadata: { resourceVersion: String(resourceVersion) }, items });
-      }
-      const found = stored.get(keyOf(group, plural, namespace, itemName));
-      if (!found) return answer(404, status(404, 'NotFound', `${resource} "${itemName}" not found`, { name: itemName, group, kind: plural }));
-      return answer(200, { ...found, apiVersion: `${group}/${version}` });
+    if (request.method === 'GET' && !itemName) {
+      const selector = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+      if (typeof selector === 'string') return answer(400, status(400, 'BadRequest', `unable to parse requirement: ${selector}`));
+      const prefix = keyOf(group, plural, namespace, '');
+      const matching = [...stored].filter(([key, o]) => key.startsWith(prefix) && selector(o.metadata.labels ?? {})).map(([, o]) => asServed(o));
+      const limit = Number(url.searchParams.get('limit') ?? '0');
+      const offset = Number(Buffer.from(url.searchParams.get('continue') ?? '', 'base64url').toString() || '0');
+      const items = limit > 0 ? matching.slice(offset, offset + limit) : matching.slice(offset);
+      const more = limit > 0 && offset + limit < matching.length;
+      const metadata = { resourceVersion: String(resourceVersion), ...(more && { continue: Buffer.from(String(offset + limit)).toString('base64url') }) };
+      return answer(200, { apiVersion: `${group}/${version}`, kind: `${items[0]?.kind ?? 'Object'}List`, metadata, items });
     }
-    if (request.method !== 'POST' || itemName) {
+    if (itemName) {
+      const key = keyOf(group, plural, namespace, itemName);
+      const found = stored.get(key);
+      if (request.method === 'GET') return found ? answer(200, asServed(found)) : notFound(itemName);
+      if (request.method === 'PATCH') {
+        if (!found) return notFound(itemName);
+        const patched = applyPatch(found, headerText(request.headers['content-type']) ?? '', text);
+        if (typeof patched === 'string') return answer(patched.startsWith('415') ? 415 : 400, status(patched.startsWith('415') ? 415 : 400, patched.startsWith('415') ? 'UnsupportedMediaType' : 'BadRequest', patched.replace(/^415 /, '')));
+        if ('invalid' in patched) return answer(422, status(422, 'Invalid', `${found.kind}.${group} "${itemName}" is invalid: ${patched.invalid}`, { name: itemName, group, kind: found.kind }));
+        const asked = (patched.object.metadata as { resourceVersion?: unknown }).resourceVersion;
+        if (asked !== undefined && asked !== found.metadata.resourceVersion) return conflict(itemName);
+        const next = patched.object as StoredObject;
+        if (next.metadata.name !== found.metadata.name || next.metadata.namespace !== found.metadata.namespace || next.metadata.uid !== found.metadata.uid) {
+          return answer(422, status(422, 'Invalid', `${found.kind}.${group} "${itemName}" is invalid: metadata: name, namespace and uid cannot be changed`));
+        }
+        resourceVersion += 1;
+        const updated: StoredObject = {
+          ...next,
+          // The main resource does not write status: Tekton's CRDs have a status subresource.
+          ...(found.status !== undefined ? { status: found.status } : {}),
+          metadata: {
+            ...next.metadata,
+            resourceVersion: String(resourceVersion),
+            generation: JSON.stringify(next.spec) === JSON.stringify(found.spec) ? found.metadata.generation : Number(found.metadata.generation ?? 1) + 1,
+          },
+        };
+        if (found.status === undefined) delete updated.status;
+        stored.set(key, updated);
+        return answer(200, asServed(updated));
+      }
+      if (request.method === 'DELETE') {
+        if (!found) return notFound(itemName);
+        const options = parsedOrText(text) as { preconditions?: { resourceVersion?: unknown } } | string;
+        const wanted = typeof options === 'object' && options !== null ? options.preconditions?.resourceVersion : undefined;
+        if (wanted !== undefined && wanted !== found.metadata.resourceVersion) {
+          return conflict(itemName, `the ResourceVersion in the precondition (${String(wanted)}) does not match the ResourceVersion in record (${found.metadata.resourceVersion}). The object might have been modified`);
+        }
+        stored.delete(key);
+        return answer(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: itemName, group, kind: plural, uid: found.metadata.uid } });
+      }
+      return answer(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    }
+    if (request.method !== 'POST') {
       return answer(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
     }
 
@@ -279,6 +354,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     setForbidden: (value) => {
       forbidden = value;
+    },
+    live: () => [...stored.values()],
+    find: (namespace, name) => [...stored.values()].find((o) => o.metadata.namespace === namespace && o.metadata.name === name),
+    setStatus: (namespace, name, runStatus) => {
+      const entry = [...stored].find(([, o]) => o.metadata.namespace === namespace && o.metadata.name === name);
+      if (!entry) throw new Error(`setStatus: no object ${namespace}/${name}`);
+      resourceVersion += 1;
+      const updated: StoredObject = { ...entry[1], status: runStatus, metadata: { ...entry[1].metadata, resourceVersion: String(resourceVersion) } };
+      stored.set(entry[0], updated);
+      return updated;
     },
     stop: async () => {
       stopping.abort();
@@ -502,4 +587,91 @@ function sha256Hex(text: string): string {
 
 function rfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+type LabelMatcher = (labels: Record<string, string>) => boolean;
+
+/** Kubernetes label selectors: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, joined with commas. */
+export function parseLabelSelector(text: string): LabelMatcher | string {
+  const requirements: LabelMatcher[] = [];
+  const parts = text.match(/[^,(]+(\([^)]*\))?/g) ?? [];
+  for (const raw of parts.map((p) => p.trim()).filter(Boolean)) {
+    let match: RegExpExecArray | null;
+    if ((match = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(raw))) {
+      const [, key = '', op, value = ''] = match;
+      requirements.push(op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value);
+    } else if ((match = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw))) {
+      const [, key = '', op, list = ''] = match;
+      const values = list.split(',').map((v) => v.trim());
+      requirements.push(op === 'in' ? (l) => l[key] !== undefined && values.includes(l[key]) : (l) => l[key] === undefined || !values.includes(l[key]));
+    } else if ((match = /^(!?)([\w./-]+)$/.exec(raw))) {
+      const [, not, key = ''] = match;
+      requirements.push(not ? (l) => l[key] === undefined : (l) => l[key] !== undefined);
+    } else {
+      return raw;
+    }
+  }
+  return (labels) => requirements.every((requirement) => requirement(labels));
+}
+
+/** RFC 7386 merge patch and RFC 6902 JSON patch, as kube-apiserver applies them to a custom resource. */
+function applyPatch(current: StoredObject, contentType: string, text: string): { object: Record<string, unknown> } | { invalid: string } | string {
+  const patch = parsedOrText(text);
+  const media = contentType.split(';')[0]?.trim();
+  if (media === 'application/merge-patch+json') {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return 'the merge patch is not a JSON object';
+    return { object: mergePatch(structuredClone(current), patch) as Record<string, unknown> };
+  }
+  if (media === 'application/json-patch+json') {
+    if (!Array.isArray(patch)) return 'the JSON patch is not a list of operations';
+    const document = structuredClone(current) as unknown as Record<string, unknown>;
+    for (const operation of patch as Array<{ op?: unknown; path?: unknown; value?: unknown }>) {
+      if (typeof operation?.path !== 'string' || !operation.path.startsWith('/')) return 'a JSON patch operation has no path';
+      const segments = operation.path.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+      const last = segments.pop() as string;
+      let parent: unknown = document;
+      for (const segment of segments) parent = (parent as Record<string, unknown> | undefined)?.[segment];
+      if (parent === null || typeof parent !== 'object') return { invalid: `the path ${operation.path} does not exist` };
+      const container = parent as Record<string, unknown> & unknown[];
+      const index = Array.isArray(container) ? (last === '-' ? container.length : Number(last)) : undefined;
+      switch (operation.op) {
+        case 'test':
+          if (JSON.stringify(index === undefined ? container[last] : container[index]) !== JSON.stringify(operation.value)) {
+            return { invalid: `testing value ${operation.path} failed` };
+          }
+          break;
+        case 'add':
+          if (index !== undefined) container.splice(index, 0, operation.value);
+          else container[last] = operation.value;
+          break;
+        case 'replace':
+          if (!(last in container)) return { invalid: `replace operation does not apply: doc is missing key: ${operation.path}` };
+          container[last] = operation.value;
+          break;
+        case 'remove':
+          if (!(last in container)) return { invalid: `remove operation does not apply: doc is missing path: ${operation.path}` };
+          if (index !== undefined) container.splice(index, 1);
+          else delete container[last];
+          break;
+        default:
+          return `unsupported JSON patch operation ${JSON.stringify(operation.op)}`;
+      }
+    }
+    return { object: document };
+  }
+  return `415 the body of a PATCH must be application/merge-patch+json or application/json-patch+json, not ${media ?? '(none)'}`;
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result = (target !== null && typeof target === 'object' && !Array.isArray(target) ? target : {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }

@@ -116,7 +116,7 @@ describe('requestURL', () => {
     const config = celConfig('            overlays:\n              - {key: path, expression: "requestURL.parseURL().path + \'?\' + requestURL.parseURL().query.x"}', '$(extensions.path)');
     const delivery = await signedDelivery('push', pushToDefaultBranch());
     // Act
-    const report = await handleDelivery({ ...asRequest(delivery), requestURL: 'https://abc.execute-api.eu-west-1.amazonaws.com/webhook?x=1' }, { config, secrets: [TEST_SECRET] });
+    const report = await handleDelivery({ ...asRequest(delivery), requestURL: 'https://abc.execute-api.eu-west-1.amazonaws.com/webhook?x=1' }, { config, secrets: [TEST_SECRET], wallClock: Date.now });
     // Assess
     const rendered = report.answer.body.rendered?.[0]?.spec as { params: { value: string }[] };
     assert.equal(rendered.params[0]?.value, '/webhook?1');

@@ -316,7 +316,7 @@ describe('cel_test.go TestInterceptor_Process_Error', () => {
     assert.match(configError({ filter: "header['X-Test" }), /filter: CEL: .*(string|Unterminated|quote)/i);
   });
   it('unable to parse the JSON body: the bridge answers 400 before any trigger runs (Tekton: "invalid character \']\' looking for beginning of object key string")', async () => {
-    const report = await handleDelivery(asRequest(await signedDelivery('push', '{]')), { config: { eventListeners: [], warnings: [], cel: { features: [], usesTriggerSecrets: false } }, secrets: [TEST_SECRET] });
+    const report = await handleDelivery(asRequest(await signedDelivery('push', '{]')), { config: { eventListeners: [], warnings: [], cel: { features: [], usesTriggerSecrets: false } }, secrets: [TEST_SECRET], wallClock: Date.now });
     assert.equal(report.answer.status, 400);
   });
   it('bad overlay: refused when the config loads (Tekton: "undeclared reference to \'test\'")', () => {
@@ -353,7 +353,7 @@ describe('cel_test.go TestURLToMap', () => {
 
 describe('cel_test.go TestMakeEvalContextWithError', () => {
   it('a body that is not JSON is answered 400 (Tekton: "failed to parse the body as JSON: unexpected end of JSON input")', async () => {
-    const report = await handleDelivery(asRequest(await signedDelivery('push', '{"tes')), { config: { eventListeners: [], warnings: [], cel: { features: [], usesTriggerSecrets: false } }, secrets: [TEST_SECRET] });
+    const report = await handleDelivery(asRequest(await signedDelivery('push', '{"tes')), { config: { eventListeners: [], warnings: [], cel: { features: [], usesTriggerSecrets: false } }, secrets: [TEST_SECRET], wallClock: Date.now });
     assert.equal(report.answer.status, 400);
   });
 });
