@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { buildFunctions } from '../infra/build-functions.ts';
 import { toEsbuildOptions } from '../infra/function-bundling.ts';
+import { buildCelFeatureChunk, writeFunctionAssets } from '../infra/function-assets.ts';
 import { createResourceCreator } from '../functions/adapters/kubernetes-api.ts';
 import { loadTriggersDirectory } from '../functions/adapters/triggers-directory.ts';
 import { summarizeDelivery } from '../functions/core/delivery-summary.ts';
@@ -84,9 +85,22 @@ const dependencyEntries: Record<string, string> = {
   '@aws-sdk/client-eks (not bundled)': "import { EKSClient } from '@aws-sdk/client-eks'; globalThis.x = new EKSClient({ region: 'us-east-1' });",
   "@kubernetes/client-node's API client (not bundled)": "import { KubeConfig, CustomObjectsApi } from '@kubernetes/client-node'; globalThis.x = [KubeConfig, CustomObjectsApi];",
 };
-const dependencyBundles = Object.fromEntries(
+const dependencyBundles: Record<string, string> = Object.fromEntries(
   await Promise.all(Object.entries(dependencyEntries).map(async ([name, source], i) => [name, await bundleEntry(`dep-${i}`, source)] as const)),
 );
+// The optional CEL parts, exactly as the build ships them beside the bundle for configs that use them.
+const celChunks = { 'RE2 chunk cel-re2.cjs (matches, translate)': 'regex', 'YAML chunk cel-yaml.cjs (parseYAML)': 'yaml' } as const;
+for (const [name, feature] of Object.entries(celChunks)) {
+  const file = resolve(work, `${feature}-chunk.cjs`);
+  await buildCelFeatureChunk(feature, file);
+  dependencyBundles[name] = file;
+}
+// The webhook bundle again, with a config whose CEL uses both: its import loads the two chunks.
+const celFeaturesDir = resolve(work, 'cel-features');
+mkdirSync(celFeaturesDir);
+await build({ ...toEsbuildOptions('functions/webhook.ts', celFeaturesDir), logLevel: 'error' });
+await writeFunctionAssets('test/fixtures/triggers/cel-features', join(celFeaturesDir, 'triggers.json'));
+const celFeaturesBundle = resolve(celFeaturesDir, 'index.mjs');
 
 // --- The outside world on loopback.
 const [moto, api] = await Promise.all([startMotoServer(), startKubeApiServer({ eks: { clusterName: 'bench', region: 'us-east-1' } })]);
@@ -114,15 +128,17 @@ try {
     writeFileSync(file, apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: 'bench-secret', deliveryId: `cold-${i}` })));
     events.push(file);
   }
-  const cold = { node: [] as number[], hello: [] as number[], webhook: [] as number[], importMs: [] as number[] };
+  const cold = { node: [] as number[], hello: [] as number[], webhook: [] as number[], importMs: [] as number[], celFeaturesImportMs: [] as number[] };
   const dependencyImportMs: Record<string, number[]> = Object.fromEntries(Object.keys(dependencyBundles).map((k) => [k, []]));
   for (let i = 0; i < COLD_RUNS; i += 1) {
     cold.node.push((await runProcess(['-e', ''], lambdaEnv)).ms);
     cold.hello.push((await runProcess(['bench/invoke-once.mjs', pathToFileURL(helloBundle).href, events[i] as string], lambdaEnv)).ms);
     cold.webhook.push((await runProcess(['bench/invoke-once.mjs', pathToFileURL(webhookBundle).href, events[i] as string], lambdaEnv)).ms);
     cold.importMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(webhookBundle).href], lambdaEnv)).stdout));
+    cold.celFeaturesImportMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(celFeaturesBundle).href], lambdaEnv)).stdout));
     for (const [name, file] of Object.entries(dependencyBundles)) {
-      dependencyImportMs[name]?.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(file).href], lambdaEnv)).stdout));
+      const once = file.endsWith('.cjs') ? ['bench/require-once.cjs', file] : ['bench/import-once.mjs', pathToFileURL(file).href];
+      dependencyImportMs[name]?.push(Number((await runProcess(once, lambdaEnv)).stdout));
     }
   }
   if (api.objects.length !== COLD_RUNS) throw new Error(`expected ${COLD_RUNS} PipelineRuns, found ${api.objects.length}`);
@@ -235,6 +251,7 @@ try {
       webhook: size(webhookBundle),
       retry: retry ? size(resolve(retry.outdir, 'index.mjs')) : undefined,
       hello: size(helloBundle),
+      celChunks: Object.fromEntries(Object.keys(celChunks).map((name) => [name, size(dependencyBundles[name] as string)])),
       largestPackages: webhook.largestInputs,
     },
     cold: {
@@ -244,6 +261,7 @@ try {
       webhookDeliveryMs: round(median(cold.webhook)),
       ratioToHello: round(median(cold.webhook) / median(cold.hello)),
       webhookImportMs: round(median(cold.importMs)),
+      webhookWithCelFeaturesImportMs: round(median(cold.celFeaturesImportMs)),
       dependencyImportMs: Object.fromEntries(Object.entries(dependencyCosts).map(([k, v]) => [k, { importMs: v, beyondEmptyMs: round(v - baseline) }])),
     },
     memory: { peakRssMiB6MBPush: peakRssMiB, peakRssMiBHello: helloRssMiB },
@@ -259,6 +277,7 @@ try {
     'cold delivery median ms (webhook / hello)': { value: `${results.cold.webhookDeliveryMs} / ${results.cold.helloDeliveryMs}` },
     'cold ratio webhook ÷ hello (target ≤ 3)': { value: results.cold.ratioToHello },
     'import of the bundle, median ms': { value: results.cold.webhookImportMs },
+    'import with a config using RE2 + YAML, median ms': { value: results.cold.webhookWithCelFeaturesImportMs },
     'warm total p50 / p99 ms': { value: `${results.warm.totalMs.p50} / ${results.warm.totalMs.p99}` },
     'warm overhead beyond API p50 / p99 ms (≤ 2 / 10)': { value: `${results.warm.overheadMs.p50} / ${results.warm.overheadMs.p99}` },
     '6 MB verify, raw HMAC ÷ bridge (≥ 0.9)': { value: results.verification6MB.rawOverBridge },

@@ -62,6 +62,8 @@ export interface WebhookEnvironment {
   /** Both or neither: with them, DescribeCluster is skipped. */
   cluster: { endpoint: string; ca: string } | undefined;
   webhookSecretArn: string;
+  /** Secrets Manager secret holding the trigger secrets CEL's compareSecret reads; absent: none configured. */
+  triggerSecretsArn: string | undefined;
   /** The SDK's own endpoint override, honoured by the bridge's light Secrets Manager call too. */
   secretsManagerEndpoint: string | undefined;
   /** Absent: a failed creation is answered 503 as before, and nothing is queued. */
@@ -88,6 +90,7 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
+    triggerSecretsArn: optionalEnv(env, 'TRIGGER_SECRETS_ARN'),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
     retryQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),

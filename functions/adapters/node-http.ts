@@ -35,7 +35,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Webhook
     return sendJson(res, 405, { error: `${req.method} is not allowed: deliveries are POSTed` });
   }
   const { body, receivedBytes } = await readBody(req, options.maxBodyBytes);
-  const report = await options.handle({ listenerPath: webhook[1] ?? '', headers: flattenHeaders(req), body, receivedBytes });
+  const headers = flattenHeaders(req);
+  const requestURL = `http://${headers.host ?? 'localhost'}${url}`;
+  const report = await options.handle({ listenerPath: webhook[1] ?? '', headers, body, receivedBytes, requestURL });
   sendJson(res, report.answer.status, report.answer.body);
 }
 

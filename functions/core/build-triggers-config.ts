@@ -1,7 +1,9 @@
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { legacySpelling, parseBindingValue } from './binding-expressions.ts';
+import { NO_FEATURE_MODULES, type CelFeatureModules } from './cel/feature-modules.ts';
+import { overlayKeyProblem } from './cel/overlay-keys.ts';
 import type { ServiceAccountRef } from './delivery-types.ts';
-import { compileCel, createCelEnvironment, type CelProgram, type SecretSlot } from './interceptors/cel-environment.ts';
+import { createCelEnvironment, type CelEnvironment, type CelProgram } from './interceptors/cel-environment.ts';
 import { matchesLabels, parseLabelSelector, type LabelSelector } from './label-selector.ts';
 import {
   HYGIENE_ANNOTATIONS,
@@ -18,7 +20,6 @@ import {
   type TriggerGroupConfig,
   type TriggersConfig,
 } from './triggers-config.ts';
-import type { Environment } from '@marcbachmann/cel-js';
 
 const API_VERSIONS = new Set(['triggers.tekton.dev/v1beta1', 'triggers.tekton.dev/v1alpha1']);
 const KINDS = new Set(['EventListener', 'TriggerBinding', 'ClusterTriggerBinding', 'TriggerTemplate', 'Trigger']);
@@ -85,12 +86,11 @@ function whereOf(doc: Doc): Where {
  * resolved in its namespace, every selection made, every expression compiled. Throws ConfigError naming file, object
  * and field of every problem, including `issues` found while parsing.
  */
-export function buildTriggersConfig(documents: readonly ConfigDocument[], issues: readonly ConfigIssue[] = []): TriggersConfig {
+export function buildTriggersConfig(documents: readonly ConfigDocument[], issues: readonly ConfigIssue[] = [], options: BuildOptions = {}): TriggersConfig {
   const findings = new Findings();
   findings.errors.push(...issues);
   const docs = readDocuments(documents, findings);
-  const secretSlot: SecretSlot = { secrets: [] };
-  const cel = createCelEnvironment(secretSlot);
+  const cel = createCelEnvironment(options.celModules ?? NO_FEATURE_MODULES);
 
   const templates = new Map<Doc, TemplateConfig | undefined>();
   const bindings = new Map<Doc, BindingParam[]>();
@@ -116,7 +116,12 @@ export function buildTriggersConfig(documents: readonly ConfigDocument[], issues
     findings.error({ file: files, object: '(config)' }, 'kind', 'no EventListener found: the bridge needs at least one');
   }
   if (findings.errors.length > 0) throw new ConfigError(findings.errors);
-  return { eventListeners, warnings: findings.warnings, secretSlot };
+  return { eventListeners, warnings: findings.warnings, cel: { features: [...cel.features].sort(), usesTriggerSecrets: cel.usesTriggerSecrets } };
+}
+
+export interface BuildOptions {
+  /** Loads the optional parts of the CEL environment (RE2, YAML) when an expression needs them. */
+  celModules?: CelFeatureModules;
 }
 
 /** One parsed YAML document of the configuration; `value` is its plain JavaScript form. */
@@ -175,7 +180,7 @@ interface Lookups {
   docs: Doc[];
   templates: Map<Doc, TemplateConfig | undefined>;
   bindings: Map<Doc, BindingParam[]>;
-  cel: Environment;
+  cel: CelEnvironment;
   findings: Findings;
   /** Trigger objects parsed for a namespace (an unnamespaced one belongs to the namespace that looks it up). */
   triggerObjects: Map<string, TriggerConfig | undefined>;
@@ -590,15 +595,19 @@ function parseCelInterceptor(params: Json, where: Where, field: string, lookups:
   const { findings, cel } = lookups;
   let filter: CelProgram | undefined;
   const overlays: { key: string; expression: CelProgram }[] = [];
+  const compile = (source: string, at: string): CelProgram | undefined => {
+    const compiled = cel.compile(source);
+    if (!compiled.ok) return void findings.error(where, at, `CEL: ${compiled.message}`);
+    for (const warning of compiled.warnings) findings.warn(where, at, warning);
+    return compiled.program;
+  };
   for (const [key, value] of Object.entries(params)) {
     if (key === 'filter') {
       if (typeof value !== 'string') {
         findings.error(where, `${field}.filter`, `expected a CEL expression string, got ${describe(value)}`);
         continue;
       }
-      const compiled = compileCel(cel, value);
-      if (compiled.ok) filter = compiled.program;
-      else findings.error(where, `${field}.filter`, `CEL: ${compiled.message}`);
+      filter = compile(value, `${field}.filter`);
     } else if (key === 'overlays') {
       if (!Array.isArray(value)) {
         findings.error(where, `${field}.overlays`, `expected a list of {key, expression}, got ${describe(value)}`);
@@ -608,9 +617,10 @@ function parseCelInterceptor(params: Json, where: Where, field: string, lookups:
         if (!isObject(overlay) || typeof overlay.key !== 'string' || overlay.key === '' || typeof overlay.expression !== 'string') {
           return findings.error(where, `${field}.overlays[${i}]`, 'expected {key: name, expression: CEL}');
         }
-        const compiled = compileCel(cel, overlay.expression);
-        if (compiled.ok) overlays.push({ key: overlay.key, expression: compiled.program });
-        else findings.error(where, `${field}.overlays[${i}].expression`, `CEL: ${compiled.message}`);
+        const keyProblem = overlayKeyProblem(overlay.key);
+        if (keyProblem) return findings.error(where, `${field}.overlays[${i}].key`, keyProblem);
+        const expression = compile(overlay.expression, `${field}.overlays[${i}].expression`);
+        if (expression) overlays.push({ key: overlay.key, expression });
       });
     } else {
       findings.error(where, `${field}.${key}`, 'unknown cel interceptor param; known: filter, overlays');

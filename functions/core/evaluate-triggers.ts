@@ -2,6 +2,7 @@ import type { KubernetesObject, ServiceAccountRef } from './delivery-types.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
 import { listenerTriggers, type EventListenerConfig, type InterceptorConfig, type TriggerConfig } from './triggers-config.ts';
 import { resolveParams, tektonEvent } from './binding-expressions.ts';
+import { createEvaluationScope, type CelDeliveryOptions, type CelEvaluationScope } from './cel/evaluation-scope.ts';
 import { crashReason } from './errors.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
@@ -32,6 +33,10 @@ export interface EvaluationInput {
   headers: Readonly<Record<string, string | undefined>>;
   payload: unknown;
   summary: DeliverySummary;
+  /** The URL the delivery was posted to, CEL's `requestURL`. */
+  requestURL?: string;
+  /** The trigger secrets compareSecret reads, and the clock for the delivery's CEL time budget. */
+  cel?: CelDeliveryOptions;
   /** bodyDigestOf the signed body bytes. Left out (render, tests), the payload's JSON text stands in. */
   bodyDigest?: string;
 }
@@ -41,6 +46,8 @@ interface Delivery {
   /** The headers as Tekton's http.Header, canonical names, for bindings; and as value lists, for CEL. */
   headers: Record<string, string>;
   celHeader: Record<string, string[]>;
+  /** The trigger secrets and the time budget CEL evaluation may use, shared by every trigger of the delivery. */
+  scope: CelEvaluationScope;
 }
 
 /**
@@ -54,7 +61,7 @@ export function evaluateTriggers(input: EvaluationInput): TriggerDecision[] {
   if (skip) return listenerTriggers(listener).map((trigger) => ({ trigger: trigger.name, outcome: 'skipped', reason: skip }));
   const headers = tektonHeaders(input.headers);
   const celHeader = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
-  const delivery: Delivery = { input, headers, celHeader };
+  const delivery: Delivery = { input, headers, celHeader, scope: createEvaluationScope(input.cel) };
 
   const decisions = listener.triggers.map((trigger) => containedEvaluation(trigger, delivery, {}));
   for (const group of listener.triggerGroups) {
@@ -94,6 +101,8 @@ function runInterceptors(interceptors: readonly InterceptorConfig[], delivery: D
     headers: delivery.input.headers,
     celHeader: delivery.celHeader,
     extensions: { ...extensions },
+    requestURL: delivery.input.requestURL ?? '',
+    scope: delivery.scope,
   };
   for (const interceptor of interceptors) {
     const outcome = interceptor.type === 'github' ? runGithubInterceptor(interceptor, interceptorInput) : runCelInterceptor(interceptor, interceptorInput);

@@ -1,6 +1,6 @@
 import { parseAllDocuments, Scalar, visit, type Document } from 'yaml';
 import type { ConfigIssue } from './errors.ts';
-import { buildTriggersConfig, type ConfigDocument } from './build-triggers-config.ts';
+import { buildTriggersConfig, type BuildOptions, type ConfigDocument } from './build-triggers-config.ts';
 import type { TriggersConfig } from './triggers-config.ts';
 
 /** One YAML file of the trigger configuration, already read by an adapter. */
@@ -44,7 +44,7 @@ function keepLastBlockScalarAsGoReadsIt(document: Document.Parsed, text: string)
 }
 
 /** Loads Tekton Triggers YAML into a config; throws ConfigError naming file, object and field of every problem. */
-export function loadTriggersConfig(files: readonly SourceFile[]): TriggersConfig {
+export function loadTriggersConfig(files: readonly SourceFile[], options: BuildOptions = {}): TriggersConfig {
   const { documents, issues } = parseTriggersYaml(files);
-  return buildTriggersConfig(documents, issues);
+  return buildTriggersConfig(documents, issues, options);
 }

@@ -1,4 +1,5 @@
-import type { CelProgram, SecretSlot } from './interceptors/cel-environment.ts';
+import type { CelFeature } from './cel/feature-modules.ts';
+import type { CelProgram } from './interceptors/cel-environment.ts';
 import type { ConfigIssue } from './errors.ts';
 import type { ParsedBindingValue } from './binding-expressions.ts';
 import type { ServiceAccountRef } from './delivery-types.ts';
@@ -7,8 +8,8 @@ import type { ServiceAccountRef } from './delivery-types.ts';
 export interface TriggersConfig {
   eventListeners: EventListenerConfig[];
   warnings: ConfigIssue[];
-  /** Where `compareSecret` in CEL finds the webhook secrets of the delivery being evaluated. */
-  secretSlot: SecretSlot;
+  /** What the CEL expressions use beyond the core: the optional parts to ship and load, the trigger secrets. */
+  cel: { features: CelFeature[]; usesTriggerSecrets: boolean };
 }
 
 export interface EventListenerConfig {

@@ -5,7 +5,7 @@ import { summarizeDelivery } from '../../functions/core/delivery-summary.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
 import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
 import { bodyDigestOf } from '../../functions/core/resource-names.ts';
-import { inlineConfig, listenerYaml, templateYaml } from '../support/inline-config.ts';
+import { inlineConfig, listenerYaml, templateYaml, withOldEscape } from '../support/inline-config.ts';
 import { deletedRef, githubExample, pushToDefaultBranch, tagPush } from '../support/github-examples.ts';
 
 function evaluate(config: ReturnType<typeof inlineConfig>, payload: unknown, event = 'push', headers: Record<string, string> = {}, deliveryId = 'delivery-1'): TriggerDecision[] {
@@ -24,10 +24,6 @@ function rendered(decisions: TriggerDecision[]): KubernetesObject[] {
 function paramValues(object: KubernetesObject | undefined): Record<string, unknown> {
   const params = (object?.spec as { params: { name: string; value: unknown }[] }).params;
   return Object.fromEntries(params.map((p) => [p.name, p.value]));
-}
-
-function withOldEscape(template: string): string {
-  return template.replace('  name: echo\n', '  name: echo\n  annotations:\n    triggers.tekton.dev/old-escape-quotes: "true"\n');
 }
 
 function reasonOf(decisions: TriggerDecision[]): string {
@@ -202,12 +198,27 @@ describe('CEL interceptor with the Tekton extensions', () => {
       assert.equal(run(filter, { 'X-GitHub-Event': 'push' }), 'render');
     });
   }
-  it("compareSecret compares with the delivery's webhook secrets", () => {
+  it('compareSecret compares with the key of the named trigger secret, and fails the trigger when it is missing', () => {
     const filter = "header.canonical('X-Secret-Token').compareSecret('secretToken', 'github-secret')";
     const config = inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)'));
-    config.secretSlot.secrets = ['s3cret'];
-    assert.equal(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 's3cret' })), 'render');
-    assert.match(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 'nope' })), /CEL filter is false/);
+    const listener = config.eventListeners[0]!;
+    const push = pushToDefaultBranch();
+    const withSecrets = (token: string, store: Record<string, Record<string, string>>) =>
+      reasonOf(
+        evaluateTriggers({
+          listener,
+          deliveryId: 'd',
+          event: 'push',
+          headers: { 'x-github-event': 'push', 'x-secret-token': token },
+          payload: push,
+          summary: summarizeDelivery(push),
+          cel: { triggerSecrets: (name: string, key: string) => store[name]?.[key] },
+        }),
+      );
+    assert.equal(withSecrets('s3cret', { 'github-secret': { secretToken: 's3cret' } }), 'render');
+    assert.match(withSecrets('nope', { 'github-secret': { secretToken: 's3cret' } }), /CEL filter is false/);
+    assert.match(withSecrets('s3cret', { other: { secretToken: 's3cret' } }), /^failed: .*no key "secretToken" in secret "github-secret"/);
+    assert.ok(config.cel.usesTriggerSecrets);
   });
   it('skips with the expression when the filter is false', () => {
     assert.equal(run("body.ref == 'refs/heads/docs'"), "skipped: CEL filter is false: body.ref == 'refs/heads/docs'");
@@ -218,12 +229,23 @@ describe('CEL interceptor with the Tekton extensions', () => {
   it('skips when the filter is not a bool', () => {
     assert.match(run('body.ref'), /^skipped: CEL filter returned "refs\/heads\/master", not a bool/);
   });
-  it('overlays nest dotted keys and see earlier overlays', () => {
+  it('overlays nest dotted keys; a later cel interceptor sees what an earlier one added', () => {
     const config = inlineConfig(
       withOldEscape(templateYaml(['v'])),
-      listenerYaml("        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}", '        - name: v\n          value: $(extensions.tag)/$(extensions.git)'),
+      listenerYaml(
+        "        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n        - cel:\n            overlays:\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}",
+        '        - name: v\n          value: $(extensions.tag)/$(extensions.git)',
+      ),
     );
     assert.equal(paramValues(rendered(evaluate(config, pushToDefaultBranch()))[0]).v, 'master-6113/{"branch":"master"}');
+  });
+
+  it('an overlay does not see the overlays of its own interceptor, as in Tekton', () => {
+    const config = inlineConfig(
+      templateYaml(['v']),
+      listenerYaml("        - cel:\n            overlays:\n              - {key: a, expression: \"'x'\"}\n              - {key: b, expression: \"extensions.a\"}", '        - name: v\n          value: $(extensions.b)'),
+    );
+    assert.match(reasonOf(evaluate(config, pushToDefaultBranch())), /^skipped: CEL overlay "b" could not be evaluated \(No such key: a\)/);
   });
 });
 

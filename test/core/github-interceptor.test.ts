@@ -2,12 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runGithubInterceptor } from '../../functions/core/interceptors/github-interceptor.ts';
 import type { GithubInterceptorConfig } from '../../functions/core/triggers-config.ts';
+import { createEvaluationScope } from '../../functions/core/cel/evaluation-scope.ts';
 
 // Rows of tektoncd/triggers v0.37.0 pkg/interceptors/github/github_test.go. The signature rows' signature part is
 // the bridge's own check (verify-delivery), made before any trigger runs; only their event types are ported here.
 
 function run(config: Partial<GithubInterceptorConfig>, event: string, payload: unknown = {}) {
-  return runGithubInterceptor({ type: 'github', eventTypes: undefined, addChangedFiles: false, ...config }, { event, payload, headers: {}, celHeader: {}, extensions: {} });
+  return runGithubInterceptor({ type: 'github', eventTypes: undefined, addChangedFiles: false, ...config }, { event, payload, headers: {}, celHeader: {}, extensions: {}, requestURL: '', scope: createEvaluationScope() });
 }
 
 describe('github_test.go TestInterceptor_ExecuteTrigger_Signature and _ShouldNotContinue: eventTypes', () => {

@@ -1,3 +1,4 @@
+import { createCelFeatureModules } from '../../functions/adapters/cel-feature-modules.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ interface Case {
 const { cases } = parse(readFileSync(join(DIR, 'cases.yaml'), 'utf8'), { maxAliasCount: -1 }) as { cases: Case[] };
 
 function load(files: readonly string[]): TriggersConfig {
-  return loadTriggersConfig(files.map((file) => ({ file, text: readFileSync(join(DIR, file), 'utf8') })));
+  return loadTriggersConfig(files.map((file) => ({ file, text: readFileSync(join(DIR, file), 'utf8') })), { celModules: createCelFeatureModules() });
 }
 
 /**
