@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { buildCelFeatureChunk, writeFunctionAssets } from '../infra/function-assets.ts';
 import { toEsbuildOptions } from '../infra/function-bundling.ts';
 import type { SynthesizedFunction } from '../test/support/synthesized-app.ts';
 import { coldRun, pairedRounds, quantile, type Pair } from './cold-process.ts';
@@ -145,11 +146,24 @@ try {
 async function measureBeyondCold(webhookBundle: string, hello: string, deployed: NodeJS.ProcessEnv) {
   // --- Where the import goes: each dependency alone against an empty bundle, and the bundle's own compile.
   const empty = await bundleEntry('empty', '');
-  const dependencyBundles = await Promise.all(Object.entries(dependencyEntries).map(async ([name, source], i) => [name, await bundleEntry(`dep-${i}`, source)] as const));
+  const dependencyBundles: Array<readonly [string, string]> = await Promise.all(Object.entries(dependencyEntries).map(async ([name, source], i) => [name, await bundleEntry(`dep-${i}`, source)] as const));
+  // The optional CEL parts, as the build ships them beside the bundle for configs that use them (loaded by require).
+  const celChunks = { 'RE2 chunk cel-re2.cjs (matches, translate)': 'regex', 'YAML chunk cel-yaml.cjs (parseYAML)': 'yaml' } as const;
+  for (const [name, feature] of Object.entries(celChunks)) {
+    const file = join(work, `${feature}-chunk.cjs`);
+    await buildCelFeatureChunk(feature, file);
+    dependencyBundles.push([name, file]);
+  }
+  // The webhook bundle again, with a config whose CEL uses both: its import loads the two chunks.
+  const celFeaturesDir = join(work, 'cel-features');
+  mkdirSync(celFeaturesDir);
+  await build({ ...toEsbuildOptions('functions/webhook.ts', celFeaturesDir), logLevel: 'error' });
+  await writeFunctionAssets('test/fixtures/triggers/cel-features', join(celFeaturesDir, 'triggers.json'));
   const importOnly = (bundle: string) => () => coldRun(bundle, undefined, deployed);
   const dependencies = await pairedRounds(
     [
       { name: 'the webhook bundle', a: importOnly(webhookBundle), b: importOnly(empty), measure: (run) => run.importMs },
+      { name: 'the webhook bundle with a config using RE2 and YAML', a: importOnly(join(celFeaturesDir, 'index.mjs')), b: importOnly(empty), measure: (run) => run.importMs },
       ...dependencyBundles.map(([name, bundle]) => ({ name, a: importOnly(bundle), b: importOnly(empty), measure: (run: { importMs: number }) => run.importMs })),
     ],
     DEPENDENCY_ROUNDS,
@@ -171,6 +185,7 @@ async function measureBeyondCold(webhookBundle: string, hello: string, deployed:
       beyondEmptyBundleMs: Object.fromEntries(dependencies.map((d) => [d.name, d.differenceMs])),
       emptyBundleMs: dependencies[0]?.b.importMs,
       webhookCompileMs: compileMs,
+      celChunkBytes: Object.fromEntries(Object.keys(celChunks).map((name) => [name, size(dependencyBundles.find(([n]) => n === name)?.[1] as string)])),
     },
     memory: { peakRssMiB6MBPush: peakRss, peakRssMiBHello: helloRss },
     ...warm,

@@ -41,7 +41,7 @@ export async function measureWarm(options: { warmRuns: number; growthRuns: numbe
     const total = performance.now() - start;
     if (report.answer.status !== 202) throw new Error(`warm delivery answered ${report.answer.status}`);
     const renderStart = performance.now();
-    renderResources({ template: trigger.template, params: { 'repo-url': 'u', revision: 'r', 'repo-name': 'n' }, deliveryId, bodyDigest: bodyDigestOf(delivery.body), trigger: trigger.name, eventListener: listener.name, namespace: 'ci', summary: summarizeDelivery(push) });
+    renderResources({ template: trigger.template, params: new Map([['repo-url', 'u'], ['revision', 'r'], ['repo-name', 'n']]), deliveryId, bodyDigest: bodyDigestOf(delivery.body), trigger: trigger.name, eventListener: listener.name, namespace: 'ci', summary: summarizeDelivery(push) });
     const renderMs = performance.now() - renderStart;
     if (i < warmUp) continue; // JIT warm-up
     stages.totalMs.push(total);

@@ -8,8 +8,8 @@ import { readRetryEnvironment } from './adapters/environment.ts';
 import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
 import { createRetryMessageMac, MAC_ATTRIBUTE } from './adapters/retry-message-mac.ts';
 import { createRetryQueueOperations } from './adapters/retry-queue.ts';
-import type { KubernetesObject, PendingCreation } from './core/delivery-types.ts';
-import { parsePendingCreation, renderPendingCreation, retryDelaySeconds, retryPendingCreation, type RetryDecision } from './core/retry-creation.ts';
+import type { PendingCreation } from './core/delivery-types.ts';
+import { parsePendingCreation, renderPendingCreation, retryDelaySeconds, retryPendingCreation, type RenderedCreation, type RetryDecision } from './core/retry-creation.ts';
 import { messageOf } from './adapters/error-message.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
@@ -71,7 +71,7 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
   const pending = accepted.ok ? accepted.pending : undefined;
   const ids = pending ? { deliveryId: pending.deliveryId, event: pending.event, eventListener: pending.eventListener, trigger: pending.trigger } : {};
   const decision: RetryDecision = accepted.ok
-    ? await retryPendingCreation(accepted.pending, accepted.objects, { createResource: clusterResources(timings), attempt, maxAttempts: env.maxAttempts })
+    ? await retryPendingCreation(accepted.pending, accepted.rendered, { createResource: clusterResources(timings), attempt, maxAttempts: env.maxAttempts })
     : { outcome: 'dead-letter', reason: `not accepted: ${accepted.reason}`, resources: [] };
 
   let outcome: RecordOutcome;
@@ -122,7 +122,7 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
   return { messageId: record.messageId, done };
 }
 
-type Accepted = { ok: true; pending: PendingCreation; objects: KubernetesObject[] } | { ok: false; reason: string };
+type Accepted = { ok: true; pending: PendingCreation; rendered: RenderedCreation } | { ok: false; reason: string };
 
 /**
  * Only what the webhook function wrote (its MAC verifies), read as a pending creation, and rendered again from this
@@ -137,7 +137,7 @@ async function acceptRecord(record: SQSRecord): Promise<Accepted> {
   if (!parsed.ok) return { ok: false, reason: `not a pending creation: ${parsed.reason}` };
   const rendered = renderPendingCreation(parsed.pending, config);
   if (!rendered.ok) return { ok: false, reason: `not a creation this config renders: ${rendered.reason}` };
-  return { ok: true, pending: parsed.pending, objects: rendered.objects };
+  return { ok: true, pending: parsed.pending, rendered };
 }
 
 /** The next attempt after a growing, jittered wait; if that cannot be set, the queue's own visibility timeout applies. */

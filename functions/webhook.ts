@@ -12,6 +12,8 @@ import { createRetryQueueSender } from './adapters/retry-queue.ts';
 import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
 import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
 import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
+import { createTriggerSecretsSource, unavailableTriggerSecrets } from './adapters/trigger-secrets.ts';
+import type { TriggerSecretStore } from './core/cel/evaluation-scope.ts';
 import type { EnqueueCreation } from './core/delivery-types.ts';
 import { handleDelivery } from './core/handle-delivery.ts';
 
@@ -25,11 +27,16 @@ const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
 const credentials = fromEnv();
+const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
 const webhookSecrets = createWebhookSecretSource({
-  client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
+  client: secretsManager,
   secretId: env.webhookSecretArn,
   graceMs: env.previousSecretGraceHours * HOUR_MS,
 });
+// Read only for a config whose CEL calls compareSecret.
+const readTriggerSecrets =
+  config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
+if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
 const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
 const sendToRetryQueue =
@@ -65,6 +72,8 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const started = performance.now();
   const timings: AdapterTimings = { secretMs: 0, lookupMs: 0, tokenMs: 0, apiMs: 0, queueMs: 0 };
   const request = requestFromApiGateway(event);
+  // Cached like the webhook secret, and read beside it; unreadable, it fails only the triggers that compare with it.
+  const pendingTriggerSecrets = readTriggerSecrets?.().catch((error: unknown) => unavailableTriggerSecrets((error as Error).message));
   let secrets: string[];
   try {
     secrets = await webhookSecrets.current();
@@ -74,10 +83,12 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   } finally {
     timings.secretMs = performance.now() - started;
   }
+  const triggerSecrets: TriggerSecretStore | undefined = await pendingTriggerSecrets;
   // The token provider measures itself inside the API time; report it apart.
   const report = await handleDelivery(request, {
     config,
     secrets,
+    triggerSecrets,
     previousSecrets: async () => {
       const start = performance.now();
       try {

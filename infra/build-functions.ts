@@ -1,5 +1,6 @@
 // `npm run build`: the Lambda bundles exactly as the CDK app builds them, without CDK.
-//   functions/webhook.ts → dist/webhook/index.mjs (+ .map, meta.json, triggers.json)
+//   functions/webhook.ts → dist/webhook/index.mjs (+ .map, meta.json, triggers.json, and cel-*.cjs for the optional
+//   CEL parts the config uses)
 //   functions/retry.ts   → dist/retry/index.mjs, once that file exists
 // meta.json is esbuild's metafile: load it into https://esbuild.github.io/analyze/ to see what
 // takes the space.
@@ -8,8 +9,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { COMPILED_TRIGGERS_FILE } from '../functions/adapters/compiled-triggers.ts';
-import { compileTriggersDirectory } from '../functions/adapters/triggers-directory.ts';
 import { assertValidTriggers, bundleFileName, defaultTriggersDir, projectRoot, toEsbuildOptions } from './function-bundling.ts';
+import { writeFunctionAssets } from './function-assets.ts';
 
 export interface BuiltFunction {
   name: string;
@@ -50,7 +51,7 @@ export async function buildFunctions(options: BuildFunctionsOptions = {}): Promi
     mkdirSync(outdir, { recursive: true });
     const result = await build({ ...toEsbuildOptions(entry, outdir), metafile: true });
     writeFileSync(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-    writeFileSync(path.join(outdir, COMPILED_TRIGGERS_FILE), compileTriggersDirectory(triggersDir));
+    await writeFunctionAssets(triggersDir, path.join(outdir, COMPILED_TRIGGERS_FILE));
     built.push({
       name,
       outdir,

@@ -1,7 +1,7 @@
-// Writes the Lambda's `triggers.json` from a triggers folder; run by the CDK bundling hook and by `npm run build`.
+// Writes the Lambda's `triggers.json` from a triggers folder, and beside it the optional CEL parts the config uses;
+// run by the CDK bundling hook (`npm run build` calls the same function).
 //   node infra/compile-triggers.ts <triggers dir> <out file>
-import { writeFileSync } from 'node:fs';
-import { compileTriggersDirectory } from '../functions/adapters/triggers-directory.ts';
+import { writeFunctionAssets } from './function-assets.ts';
 
 const [dir, out] = process.argv.slice(2);
 if (!dir || !out) {
@@ -9,7 +9,7 @@ if (!dir || !out) {
   process.exit(2);
 }
 try {
-  writeFileSync(out, compileTriggersDirectory(dir));
+  await writeFunctionAssets(dir, out);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(1);

@@ -64,6 +64,8 @@ export interface WebhookEnvironment {
   /** The SDK's endpoint override for EKS, honoured by the bridge's own DescribeCluster call. */
   eksEndpoint: string | undefined;
   webhookSecretArn: string;
+  /** Secrets Manager secret holding the trigger secrets CEL's compareSecret reads; absent: none configured. */
+  triggerSecretsArn: string | undefined;
   /** The SDK's own endpoint override, honoured by the bridge's light Secrets Manager call too. */
   secretsManagerEndpoint: string | undefined;
   /** Absent: a failed creation is answered 503 as before, and nothing is queued. */
@@ -91,6 +93,7 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     cluster: readClusterSettings(env),
     eksEndpoint: eksEndpointEnv(env),
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
+    triggerSecretsArn: optionalEnv(env, 'TRIGGER_SECRETS_ARN'),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
     retryQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),

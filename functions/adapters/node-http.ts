@@ -35,7 +35,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Webhook
     return sendJson(res, 405, { error: `${req.method} is not allowed: deliveries are POSTed` });
   }
   const { body, receivedBytes } = await readBody(req, options.maxBodyBytes);
-  const report = await options.handle({ listenerPath: webhook[1] ?? '', headers: flattenHeaders(req), body, receivedBytes });
+  const headers = flattenHeaders(req);
+  const requestURL = `http://${headers.host ?? 'localhost'}${url}`;
+  const report = await options.handle({ listenerPath: webhook[1] ?? '', headers, body, receivedBytes, requestURL });
   sendJson(res, report.answer.status, report.answer.body);
 }
 
@@ -53,9 +55,10 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: B
   });
 }
 
+/** A repeated header's values joined with "," as Tekton Triggers joins them (and API Gateway does). */
 function flattenHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, values] of Object.entries(req.headersDistinct)) headers[name] = values?.join(',');
   return headers;
 }
 

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { loadTriggersConfig, parseTriggersYaml, type SourceFile } from '../core/load-triggers-config.ts';
 import type { TriggersConfig } from '../core/triggers-config.ts';
+import { createCelFeatureModules } from './cel-feature-modules.ts';
 
 /** Every `*.yaml` / `*.yml` file of a folder, in name order, as the core's config loader takes them. */
 export function readTriggersDirectory(dir: string): SourceFile[] {
@@ -20,7 +21,7 @@ export function readTriggersDirectory(dir: string): SourceFile[] {
 
 /** Reads and loads a triggers folder; throws ConfigError naming file, object and field of every problem. */
 export function loadTriggersDirectory(dir: string): TriggersConfig {
-  return loadTriggersConfig(readTriggersDirectory(dir));
+  return loadTriggersConfig(readTriggersDirectory(dir), { celModules: createCelFeatureModules() });
 }
 
 /**
@@ -30,7 +31,7 @@ export function loadTriggersDirectory(dir: string): TriggersConfig {
  */
 export function compileTriggersDirectory(dir: string): string {
   const files = readTriggersDirectory(dir);
-  loadTriggersConfig(files);
+  loadTriggersConfig(files, { celModules: createCelFeatureModules() });
   // File names relative to the folder: the bundle (and the messages it logs) carry no path of the machine that built it.
   const documents = parseTriggersYaml(files).documents.map((document) => ({ ...document, file: relative(dir, document.file) }));
   return JSON.stringify({ documents });

@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
+import { TriggerSecretError } from '../core/cel/evaluation-scope.ts';
 import { ConfigError } from '../core/errors.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 
 const USAGE = `usage: tekton-bridge <verb> [flags]
 
   serve   [--port 8080] [--host 127.0.0.1] [--triggers DIR] [--secret S] [--dry-run] [--kubeconfig FILE] [--context NAME] [--max-push-age 72]
+          [--trigger-secrets FILE]
   send    [--url URL] [--secret S] [--event push] [--file PAYLOAD.json] [--delivery ID]
-  render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]...
+  render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]... [--url URL]
+          [--trigger-secrets FILE]
   check   [--triggers DIR]
   token   --cluster NAME --region R
   why     DELIVERY_ID [--log-group NAME]... [--since 24h]
@@ -56,7 +59,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await (await load())(rest, io);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof TriggerSecretError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`tekton-bridge ${verb}: ${(error as Error).message}\n`);
       return EXIT.usage;
     }

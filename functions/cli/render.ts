@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { summarizeDelivery } from '../core/delivery-summary.ts';
 import { evaluateTriggers } from '../core/evaluate-triggers.ts';
@@ -23,10 +24,14 @@ export async function runRenderCommand(argv: string[], io: CliIo): Promise<numbe
       delivery: { type: 'string' },
       header: { type: 'string', multiple: true, default: [] },
       listener: { type: 'string' },
+      'trigger-secrets': { type: 'string' },
+      url: { type: 'string', default: 'http://127.0.0.1:8080/webhook' },
     },
   });
   const config = loadTriggersDirectory(values.triggers);
   for (const warning of config.warnings) io.stderr(`warning: ${formatConfigIssue(warning)}\n`);
+  const triggerSecrets = values['trigger-secrets'] ? readTriggerSecretsFile(values['trigger-secrets']) : undefined;
+  if (config.cel.usesTriggerSecrets && !triggerSecrets) io.stderr('warning: the config calls compareSecret and no --trigger-secrets file was given: those triggers will fail\n');
   const deliveryId = values.delivery ?? randomUUID();
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const header of values.header) {
@@ -50,10 +55,12 @@ export async function runRenderCommand(argv: string[], io: CliIo): Promise<numbe
   const out: string[] = [`# delivery ${deliveryId}, event ${values.event}`];
   const documents: string[] = [];
   for (const listener of listeners) {
-    for (const decision of evaluateTriggers({ listener, deliveryId, event: values.event, headers, payload, summary })) {
+    const cel = { triggerSecrets, now: () => performance.now() };
+    for (const decision of evaluateTriggers({ listener, deliveryId, event: values.event, headers, payload, summary, requestURL: values.url, cel })) {
       if (decision.outcome === 'render') {
         const names = decision.resources.map((r) => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`).join(', ');
-        out.push(`# ${listener.name}/${decision.trigger}: would create ${names}`);
+        const as = decision.serviceAccount ? ` as system:serviceaccount:${decision.serviceAccount.namespace}:${decision.serviceAccount.name}` : '';
+        out.push(`# ${listener.name}/${decision.trigger}: would create ${names}${as}`);
         documents.push(...decision.resources.map((resource) => stringify(resource, { lineWidth: 0 })));
       } else {
         out.push(`# ${listener.name}/${decision.trigger}: ${decision.outcome} — ${decision.reason}`);

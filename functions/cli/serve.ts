@@ -6,6 +6,7 @@ import { createWebhookServer } from '../adapters/node-http.ts';
 import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.ts';
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createResourceCreator } from '../adapters/kubernetes-api.ts';
+import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
 import { DEFAULT_MAX_PUSH_AGE_HOURS } from '../adapters/environment.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Where the made-up loopback secret is kept; tests point it elsewhere. */
   localSecretFile?: string;
+  /** The JSON file of trigger secrets CEL's compareSecret reads, `{"<secretName>": {"<secretKey>": "value"}}`. */
+  triggerSecretsFile?: string;
   /** A push older than this is refused; default 72, 0 turns the check off. */
   maxPushAgeHours?: number;
 }
@@ -44,6 +47,8 @@ const HOUR_MS = 3_600_000;
 export async function startBridge(options: ServeOptions, io: CliIo): Promise<RunningBridge> {
   const config = loadTriggersDirectory(options.triggersDir);
   for (const warning of config.warnings) io.stderr(`warning: ${formatConfigIssue(warning)}\n`);
+  const triggerSecrets = options.triggerSecretsFile ? readTriggerSecretsFile(options.triggerSecretsFile) : undefined;
+  if (config.cel.usesTriggerSecrets && !triggerSecrets) io.stderr('warning: the config calls compareSecret and no --trigger-secrets file was given: those triggers will fail\n');
 
   let secret = options.secret || io.env.WEBHOOK_SECRET || undefined;
   const loopback = LOOPBACK.test(options.host);
@@ -87,6 +92,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
       const report = await handleDelivery(request, {
         config,
         secrets,
+        triggerSecrets,
         createResource,
         maxBodyBytes,
         wallClock: Date.now,
@@ -125,6 +131,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       'dry-run': { type: 'boolean', default: false },
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      'trigger-secrets': { type: 'string' },
       'max-push-age': { type: 'string', default: String(DEFAULT_MAX_PUSH_AGE_HOURS) },
     },
   });
@@ -143,6 +150,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       dryRun: values['dry-run'],
       kubeconfig: values.kubeconfig,
       context: values.context,
+      triggerSecretsFile: values['trigger-secrets'],
       maxPushAgeHours,
     },
     io,

@@ -1,141 +1,217 @@
+import { goJson, goJsonString } from './go-json.ts';
+import { findResults, GoInteger, GoStruct, JsonPathError, parseJsonPath, type JsonPathNode, type ListNode } from './jsonpath.ts';
+import { canonicalMimeHeaderKey } from './tekton-headers.ts';
+import type { BindingParam, TemplateParam } from './triggers-config.ts';
+
 /**
- * TriggerBinding values: text with `$(body.a.b)`, `$(body.commits[0].id)`, `$(header.X-GitHub-Event)`,
- * `$(extensions.x)` and `$(context.eventID)` in it. Parsed once at config load, resolved per delivery.
+ * TriggerBinding values as Tekton Triggers resolves them (pkg/template/event.go and jsonpath.go): every `$(…)` in the
+ * text is a relaxed JSONPath over the event {header, body, extensions, context}; strings are spliced in JSON-escaped
+ * without their quotes, everything else as JSON. Parsed once at config load, evaluated per delivery.
  */
 
-export type BindingRoot = 'body' | 'header' | 'extensions' | 'context';
-export type PathSegment = string | number;
-
-export interface BindingPath {
-  root: BindingRoot;
-  segments: PathSegment[];
-  /** The expression as written, for messages. */
-  text: string;
+export interface TektonExpression {
+  /** As written, e.g. `$(header.x-github-event)`: the text the result replaces. */
+  original: string;
+  /** As Tekton evaluates it, a header name canonical: `$(header.X-Github-Event)`. */
+  expression: string;
+  template: ListNode;
 }
-
-export type BindingPart = string | BindingPath;
 
 export interface ParsedBindingValue {
-  parts: BindingPart[];
-  /** Set when the value uses the `${…}` spelling instead of Tekton's `$(…)`. */
-  legacySpelling: boolean;
+  text: string;
+  expressions: TektonExpression[];
 }
 
-export interface BindingSources {
-  body: unknown;
-  /** Lower-cased header names. */
-  headers: Readonly<Record<string, string | undefined>>;
-  extensions: Record<string, unknown>;
-  context: { eventID: string };
+export type ParseResult = { ok: true; value: ParsedBindingValue } | { ok: false; message: string };
+
+/** Parses every expression of a binding value; one that Tekton could never evaluate is an error with its reason. */
+export function parseBindingValue(text: string): ParseResult {
+  const { results, originals } = findTektonExpressions(text);
+  const expressions: TektonExpression[] = [];
+  for (const [i, expression] of results.entries()) {
+    const original = originals[i] as string;
+    let template: ListNode;
+    try {
+      template = parseJsonPath(tektonJsonPathExpression(expression));
+    } catch (error) {
+      if (!(error instanceof JsonPathError)) throw error;
+      return { ok: false, message: `${original} is not a JSONPath Tekton Triggers can evaluate: ${error.message}` };
+    }
+    const never = neverEvaluates(template, true);
+    if (never) return { ok: false, message: `${original}: ${never}` };
+    expressions.push({ original, expression, template });
+  }
+  return { ok: true, value: { text, expressions } };
 }
 
-const EXPRESSION = /\$\(([^()]*)\)|\$\{([^{}]*)\}/g;
-const ROOTS = new Set<string>(['body', 'header', 'extensions', 'context']);
-
-export function parseBindingValue(value: string): { ok: true; value: ParsedBindingValue } | { ok: false; message: string } {
-  const parts: BindingPart[] = [];
-  let legacySpelling = false;
-  let last = 0;
-  for (const match of value.matchAll(EXPRESSION)) {
-    const inner = (match[1] ?? match[2] ?? '').trim();
-    if (match[2] !== undefined) legacySpelling = true;
-    if (match.index > last) parts.push(value.slice(last, match.index));
-    const path = parsePath(inner);
-    if (!path.ok) return { ok: false, message: `${match[0]}: ${path.message}` };
-    parts.push(path.path);
-    last = match.index + match[0].length;
-  }
-  if (last < value.length) parts.push(value.slice(last));
-  return { ok: true, value: { parts, legacySpelling } };
+/** The `${…}` spelling is no Tekton expression: Tekton leaves it as written. */
+export function legacySpelling(text: string): string | undefined {
+  const match = /\$\{([^{}]*)\}/.exec(text);
+  return match ? match[0] : undefined;
 }
 
-function parsePath(text: string): { ok: true; path: BindingPath } | { ok: false; message: string } {
-  const rootMatch = /^[A-Za-z]+/.exec(text);
-  const root = rootMatch?.[0] ?? '';
-  if (!ROOTS.has(root)) {
-    return { ok: false, message: `must start with body, header, extensions or context (got "${text}")` };
+const EVENT_FIELDS = new Set(['header', 'body', 'extensions', 'context', 'Header', 'Body', 'Extensions', 'Context']);
+
+/** What in a parsed expression fails on every event, whatever it holds. */
+function neverEvaluates(list: ListNode, top = false): string | undefined {
+  const first = top && list.nodes[0]?.type === 'list' ? list.nodes[0].nodes[0] : undefined;
+  if (first?.type === 'field' && !EVENT_FIELDS.has(first.name)) {
+    return `finds nothing on any event: the event has header, body, extensions and context, not "${first.name}"`;
   }
-  const rest = text.slice(root.length);
-  if (root === 'header') {
-    if (rest === '') return { ok: true, path: { root, segments: [], text } };
-    if (!/^\.[A-Za-z0-9-_]+$/.test(rest)) return { ok: false, message: 'a header is named as header.X-GitHub-Event' };
-    return { ok: true, path: { root, segments: [rest.slice(1).toLowerCase()], text } };
+  for (const node of list.nodes) {
+    const why = neverEvaluatesNode(node);
+    if (why) return why;
   }
-  const segments: PathSegment[] = [];
-  let i = 0;
-  while (i < rest.length) {
-    const char = rest[i];
-    if (char === '.') {
-      let name = '';
-      i += 1;
-      while (i < rest.length && rest[i] !== '.' && rest[i] !== '[') {
-        // Tekton lets a key with dots be written with escaped dots: labels.app\.kubernetes\.io/name
-        if (rest[i] === '\\' && rest[i + 1] === '.') {
-          name += '.';
-          i += 2;
-        } else {
-          name += rest[i];
-          i += 1;
+  return undefined;
+}
+
+function neverEvaluatesNode(node: JsonPathNode): string | undefined {
+  switch (node.type) {
+    case 'list':
+      return neverEvaluates(node);
+    case 'identifier':
+      return node.name === 'range' || node.name === 'end'
+        ? `a ${node.name} block needs {…}, which a Tekton expression cannot hold`
+        : `"${node.name}" is no JSONPath (a field is written .${node.name})`;
+    case 'filter':
+      if (node.operator !== 'exists' && !['<', '>', '==', '!=', '<=', '>='].includes(node.operator)) {
+        return `unrecognized filter operator ${node.operator} (use ==, !=, <, <=, > or >=)`;
+      }
+      return neverEvaluates(node.left) ?? neverEvaluates(node.right);
+    case 'union':
+      for (const item of node.nodes) {
+        const why = neverEvaluates(item);
+        if (why) return why;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Tekton's findTektonExpressions: each `$(` up to its first unbalanced `)`. `originals` are as written, `results` with
+ * the name after `header.` made canonical.
+ */
+export function findTektonExpressions(text: string): { results: string[]; originals: string[] } {
+  const results: string[] = [];
+  const originals: string[] = [];
+  if (!text.includes('$(')) return { results, originals };
+  for (const part of text.split('$(').slice(1)) {
+    let open = 0;
+    for (let i = 0; i < part.length; i += 1) {
+      if (part[i] === '(') open += 1;
+      else if (part[i] === ')') {
+        open -= 1;
+        if (open < 0) {
+          let raw = part.slice(0, i);
+          originals.push(`$(${raw})`);
+          if (raw.startsWith('header.')) raw = `header.${canonicalMimeHeaderKey(raw.slice('header.'.length))}`;
+          results.push(`$(${raw})`);
+          break;
         }
       }
-      if (name === '') return { ok: false, message: `empty field name in "${text}"` };
-      segments.push(name);
-    } else if (char === '[') {
-      const close = rest.indexOf(']', i);
-      if (close < 0) return { ok: false, message: `unclosed [ in "${text}"` };
-      const inside = rest.slice(i + 1, close).trim();
-      if (/^\d+$/.test(inside)) segments.push(Number(inside));
-      else if (/^(['"]).*\1$/.test(inside)) segments.push(inside.slice(1, -1));
-      else return { ok: false, message: `[${inside}] must be an index or a quoted key in "${text}"` };
-      i = close + 1;
-    } else {
-      return { ok: false, message: `unexpected "${char}" in "${text}"` };
     }
   }
-  return { ok: true, path: { root: root as BindingRoot, segments, text } };
+  return { results, originals };
 }
 
-export type ResolveResult = { ok: true; value: string } | { ok: false; message: string };
+const TEKTON_VAR = /\$\(?([^)]+)\)/su;
+const RELAXED = /^\{\.?([^{}]+)\}$|^\.?([^{}]+)$/su;
 
-/** Strings stay as they are; objects, arrays, numbers, booleans and null are rendered as JSON, as Triggers does. */
-export function bindingText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** Tekton's tektonJSONPathExpression: `$(body.a)` to `{.body.a}`. Throws JsonPathError. */
+export function tektonJsonPathExpression(expression: string): string {
+  if (!TEKTON_VAR.test(expression)) throw new JsonPathError('expression not wrapped in $()');
+  let unwrapped = expression.startsWith('$(') ? expression.slice(2) : expression;
+  if (unwrapped.endsWith(')')) unwrapped = unwrapped.slice(0, -1);
+  return relaxedJsonPathExpression(unwrapped);
 }
 
-export function resolveBindingValue(parsed: ParsedBindingValue, sources: BindingSources): ResolveResult {
-  let text = '';
-  for (const part of parsed.parts) {
-    if (typeof part === 'string') {
-      text += part;
-      continue;
+/** kubectl's RelaxedJSONPathExpression: `a.b`, `.a.b`, `{a.b}` and `{.a.b}` all to `{.a.b}`. */
+export function relaxedJsonPathExpression(path: string): string {
+  if (path === '') return path;
+  const match = RELAXED.exec(path);
+  if (!match) {
+    throw new JsonPathError("unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{name1.name2}' or '{.name1.name2}'");
+  }
+  return `{.${match[1] || match[2]}}`;
+}
+
+/** Tekton's event: what `$(…)` sees. `headers` as tektonHeaders gives them. */
+export function tektonEvent(body: unknown, headers: Readonly<Record<string, string>>, extensions: Record<string, unknown>, eventID: string): GoStruct {
+  return new GoStruct('template.event', [
+    { tag: 'header', name: 'Header', value: headers },
+    { tag: 'body', name: 'Body', value: body ?? null },
+    { tag: 'extensions', name: 'Extensions', value: extensions },
+    { tag: 'context', name: 'Context', value: new GoStruct('template.TriggerContext', [{ tag: 'eventID', name: 'EventID', value: eventID }]) },
+  ]);
+}
+
+export type EvaluateResult = { ok: true; text: string } | { ok: false; message: string };
+
+/** Tekton's parseJSONPath: the results printed one after the other. */
+export function evaluateExpression(expression: TektonExpression, event: unknown): EvaluateResult {
+  try {
+    return { ok: true, text: findResults(expression.template, event).map(tektonResultText).join('') };
+  } catch (error) {
+    if (error instanceof JsonPathError) return { ok: false, message: error.message };
+    // A payload nested deeper than the stack reaches, met by `..` or by printing it whole.
+    if (error instanceof RangeError) return { ok: false, message: 'the payload is nested too deeply to evaluate this expression' };
+    throw error;
+  }
+}
+
+/**
+ * Tekton's getResults: one string is JSON-escaped and loses its quotes (so it can sit inside a JSON string of the
+ * template), one other value is its JSON, several are a JSON array.
+ */
+export function tektonResultText(values: readonly unknown[]): string {
+  if (values.length === 1) {
+    const value = values[0];
+    if (value === null || value === undefined) return 'null';
+    if (typeof value === 'string') return goJsonString(value).slice(1, -1);
+    return marshalGo(value);
+  }
+  return marshalGo([...values]);
+}
+
+/** encoding/json for the values a JSONPath yields: structs keep their field order, the rest goes to goJson. */
+function marshalGo(value: unknown): string {
+  if (value instanceof GoStruct) return `{${value.fields.map((field) => `${goJsonString(field.tag || field.name)}:${marshalGo(field.value)}`).join(',')}}`;
+  if (value instanceof GoInteger) return String(value.value);
+  if (Array.isArray(value)) return `[${value.map(marshalGo).join(',')}]`;
+  return goJson(value);
+}
+
+export type ResolvedParams = { ok: true; params: Map<string, string> } | { ok: false; reason: string };
+
+/**
+ * Tekton's applyEventValuesToParams: the template's defaults, then each binding with its expressions replaced in
+ * turn. An expression that finds nothing takes the param's default when the template gives one; otherwise the
+ * trigger fails. Bindings of params the template does not declare are evaluated too, as Tekton does.
+ */
+export function resolveParams(bindings: readonly BindingParam[], templateParams: readonly TemplateParam[], templateName: string, event: GoStruct): ResolvedParams {
+  const params = new Map<string, string>();
+  for (const param of templateParams) if (param.default !== undefined) params.set(param.name, param.default);
+  for (const binding of bindings) {
+    let value = binding.value.text;
+    for (const expression of binding.value.expressions) {
+      const result = evaluateExpression(expression, event);
+      let text: string;
+      if (result.ok) text = result.text;
+      else {
+        const fallback = params.get(binding.name);
+        if (fallback === undefined) {
+          return {
+            ok: false,
+            reason: `binding param "${binding.name}" (${binding.source}) cannot be resolved: ${expression.original}: ${result.message}, and TriggerTemplate/${templateName} has no default for it`,
+          };
+        }
+        text = fallback;
+      }
+      value = value.replaceAll(expression.original, () => text);
     }
-    const found = lookup(part, sources);
-    if (!found.ok) return found;
-    text += bindingText(found.value);
+    params.set(binding.name, value);
   }
-  return { ok: true, value: text };
-}
-
-function lookup(path: BindingPath, sources: BindingSources): { ok: true; value: unknown } | { ok: false; message: string } {
-  if (path.root === 'header') {
-    if (path.segments.length === 0) return { ok: true, value: sources.headers };
-    const value = sources.headers[path.segments[0] as string];
-    return value === undefined
-      ? { ok: false, message: `$(${path.text}): the delivery has no ${path.text.slice('header.'.length)} header` }
-      : { ok: true, value };
-  }
-  let current: unknown = sources[path.root];
-  for (const [index, segment] of path.segments.entries()) {
-    const container = current as Record<string | number, unknown> | null;
-    const has =
-      container !== null &&
-      typeof container === 'object' &&
-      (typeof segment === 'number' ? Array.isArray(container) && segment < container.length : Object.hasOwn(container, segment));
-    if (!has) {
-      const where = [path.root, ...path.segments.slice(0, index)].map(String).join('.');
-      return { ok: false, message: `$(${path.text}): ${where} has no ${typeof segment === 'number' ? `item [${segment}]` : `field "${segment}"`}` };
-    }
-    current = container[segment];
-  }
-  return { ok: true, value: current };
+  return { ok: true, params };
 }

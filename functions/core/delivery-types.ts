@@ -11,6 +11,8 @@ export interface DeliveryRequest {
   body: Uint8Array;
   /** Bytes received, when an adapter stopped buffering an oversized body; defaults to the body's length. */
   receivedBytes?: number;
+  /** The URL the delivery was posted to (scheme, host, path and query), CEL's `requestURL`. */
+  requestURL?: string;
 }
 
 /** A Kubernetes object rendered from a TriggerTemplate, ready to be created. */

@@ -57,7 +57,7 @@ export function goJsonString(text: string): string {
 }
 
 /** Go sorts map keys by their UTF-8 bytes, which is code point order; JavaScript's default sort is UTF-16 order. */
-function byCodePoint(a: string, b: string): number {
+export function byCodePoint(a: string, b: string): number {
   const left = [...a];
   const right = [...b];
   for (let i = 0; i < Math.min(left.length, right.length); i += 1) {

@@ -1,5 +1,6 @@
 import type { Answer, CreateResource, DeliveryRequest, EnqueueCreation, KubernetesObject, ResourceRef, TriggerResult } from './delivery-types.ts';
 import { summarizeDelivery, type DeliverySummary } from './delivery-summary.ts';
+import type { TriggerSecretStore } from './cel/evaluation-scope.ts';
 import { crashReason } from './errors.ts';
 import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
 import { parseDelivery } from './parse-delivery.ts';
@@ -29,8 +30,12 @@ export interface DeliveryDependencies {
   /** Absent: a failure is answered as failed. Present: what could not be created goes to the retry queue. */
   enqueue?: EnqueueCreation;
   maxBodyBytes?: number;
-  /** Monotonic milliseconds, for the timings in the report; the core keeps no clock of its own. */
+  /** Monotonic milliseconds, for the timings in the report and CEL's time budget; the core keeps no clock of its own. */
   now?: () => number;
+  /** The trigger secrets CEL's compareSecret reads (Tekton reads a Kubernetes Secret); absent: none are configured. */
+  triggerSecrets?: TriggerSecretStore;
+  /** How long CEL may take over the whole delivery (default 1000 ms); needs `now`. */
+  celBudgetMs?: number;
 }
 
 export interface DeliveryTimings {
@@ -129,13 +134,8 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   if (typeof listener === 'string') return reject(404, listener);
 
   start = now();
-  deps.config.secretSlot.secrets = secrets;
-  let decisions: TriggerDecision[];
-  try {
-    decisions = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest });
-  } finally {
-    deps.config.secretSlot.secrets = [];
-  }
+  const cel = { triggerSecrets: deps.triggerSecrets, now: deps.now, budgetMs: deps.celBudgetMs };
+  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel });
   timings.evaluateMs = now() - start;
 
   start = now();
@@ -197,7 +197,7 @@ async function settleDecision(decision: TriggerDecision, settlement: Settlement)
   if (!createResource) return { trigger: decision.trigger, outcome: 'created', resources };
   let created = 0;
   for (const [index, object] of decision.resources.entries()) {
-    const result = await createResource(object);
+    const result = await createResource(object, decision.serviceAccount && { impersonate: decision.serviceAccount });
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`;
       const done = created > 0 ? ` (${created} of ${decision.resources.length} created before it)` : '';

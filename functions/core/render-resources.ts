@@ -1,6 +1,7 @@
 import type { KubernetesObject } from './delivery-types.ts';
 import type { TemplateConfig } from './triggers-config.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
+import { goJsonString } from './go-json.ts';
 import { deterministicSuffix, deterministicUid, nameFromGenerateName, toDnsLabel, toLabelValue } from './resource-names.ts';
 
 export const LABELS = {
@@ -19,39 +20,55 @@ export const ANNOTATIONS = {
 
 export interface RenderInput {
   template: TemplateConfig;
-  /** Values of the template's params, bindings already resolved and defaults applied. */
-  params: Readonly<Record<string, string>>;
+  /** The params as Tekton resolved them: bindings evaluated, defaults applied. */
+  params: ReadonlyMap<string, string>;
   deliveryId: string;
   /** bodyDigestOf the signed body: names and `$(uid)` derive from it, not from the unsigned delivery id. */
   bodyDigest: string;
   trigger: string;
   eventListener: string;
+  /** The trigger's namespace: where a resource that names none goes. */
   namespace: string;
   summary: DeliverySummary;
 }
 
-const SUBSTITUTION = /\$\(\s*(?:tt\.params\.([^)\s]+)|(uid))\s*\)/g;
+export type RenderResult = { ok: true; resources: KubernetesObject[] } | { ok: false; reason: string };
 
 /**
- * Tekton's ResolveResources: `$(tt.params.x)` and `$(uid)` substituted into the parsed template as values (never
- * spliced into JSON or YAML text), generateName turned into a deterministic name, and the labels Triggers sets.
+ * Tekton's ResolveResources, computed on the parsed template: each string (value or key) is rendered as Tekton's
+ * splice of `$(tt.params.x)` and `$(uid)` into the template's JSON text would leave it once parsed, never by splicing
+ * into YAML or JSON text here. A value that would not stay inside its JSON string there fails the trigger. Then
+ * generateName turns into a deterministic name, and the labels Triggers sets are added.
  */
-export function renderResources(input: RenderInput): KubernetesObject[] {
+export function renderResources(input: RenderInput): RenderResult {
   const uid = deterministicUid(input.bodyDigest, input.eventListener, input.trigger);
-  const substitute = (value: unknown): unknown => {
+  const splice = { params: input.params, uid, oldEscapeQuotes: input.template.oldEscapeQuotes };
+  let failure: string | undefined;
+  const substitute = (value: unknown, path: string): unknown => {
+    if (failure !== undefined) return value;
     if (typeof value === 'string') {
-      return value.includes('$(') ? value.replace(SUBSTITUTION, (whole, param?: string) => (param === undefined ? uid : input.params[param] ?? whole)) : value;
+      const rendered = spliceTemplateString(value, splice);
+      if (rendered.ok) return rendered.value;
+      failure = `${path}: ${rendered.reason}`;
+      return value;
     }
-    if (Array.isArray(value)) return value.map(substitute);
+    if (Array.isArray(value)) return value.map((item, i) => substitute(item, `${path}[${i}]`));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item)]));
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => {
+          const renderedKey = substitute(key, `${path}.${key}`) as string;
+          return [renderedKey, substitute(item, `${path}.${key}`)];
+        }),
+      );
     }
     return value;
   };
-  return input.template.resourcetemplates.map((resourceTemplate, index) => {
-    const resource = substitute(resourceTemplate) as Record<string, unknown> & { metadata: Record<string, unknown> };
+  const resources: KubernetesObject[] = [];
+  for (const [index, resourceTemplate] of input.template.resourcetemplates.entries()) {
+    const resource = substitute(resourceTemplate, `resourcetemplates[${index}]`) as Record<string, unknown> & { metadata: Record<string, unknown> };
+    if (failure !== undefined) return { ok: false, reason: `TriggerTemplate/${input.template.name} ${failure}` };
     const { generateName, name, namespace, labels, annotations, ...metadata } = resource.metadata;
-    return {
+    resources.push({
       ...resource,
       apiVersion: String(resource.apiVersion),
       kind: String(resource.kind),
@@ -78,8 +95,67 @@ export function renderResources(input: RenderInput): KubernetesObject[] {
           [ANNOTATIONS.bodyDigest]: input.bodyDigest,
         },
       },
+    });
+  }
+  return { ok: true, resources };
+}
+
+interface Splice {
+  params: ReadonlyMap<string, string>;
+  uid: string;
+  oldEscapeQuotes: boolean;
+}
+
+const PARAM_PREFIX = '$(tt.params.';
+
+/**
+ * One string of the template as Tekton renders it: its JSON encoding (as the API server stores the template), each
+ * `$(tt.params.x)` of a known param replaced by the value with `$(` escaped to `$$(` (and `"` to `\"` under the
+ * old-escape-quotes annotation), then `$(uid)`, then decoded again. Values are substituted once, in one pass: Tekton
+ * substitutes param after param in Go's random map order, so a value holding another `$(tt.params.y)` may or may not
+ * see it replaced there; here it never is.
+ */
+export function spliceTemplateString(text: string, splice: Splice): { ok: true; value: string } | { ok: false; reason: string } {
+  if (!text.includes('$(')) return { ok: true, value: text };
+  const encoded = goJsonString(text).slice(1, -1);
+  let out = '';
+  let from = 0;
+  const used: string[] = [];
+  for (let at = encoded.indexOf(PARAM_PREFIX); at >= 0; at = encoded.indexOf(PARAM_PREFIX, from)) {
+    const close = encoded.indexOf(')', at + PARAM_PREFIX.length);
+    if (close < 0) break;
+    const name = encoded.slice(at + PARAM_PREFIX.length, close);
+    const value = splice.params.get(name);
+    if (value === undefined) {
+      out += encoded.slice(from, at + 1);
+      from = at + 1;
+      continue;
+    }
+    const quoted = splice.oldEscapeQuotes ? value.replaceAll('"', () => '\\"') : value;
+    out += encoded.slice(from, at) + escapeTektonVariables(quoted);
+    from = close + 1;
+    used.push(name);
+  }
+  out = (out + encoded.slice(from)).replaceAll('$(uid)', () => splice.uid);
+  try {
+    return { ok: true, value: wellFormed(JSON.parse(`"${out}"`) as string) };
+  } catch {
+    const which = [...new Set(used)].map((name) => `$(tt.params.${name})`).join(', ') || 'a value';
+    return {
+      ok: false,
+      reason: `the value of ${which} does not fit inside a JSON string, where Tekton Triggers splices it into the template's JSON text (a JSON object or array, a quote, a backslash that starts no JSON escape, or a control character), so Tekton would not create this resource as written; the bridge creates nothing`,
     };
-  });
+  }
+}
+
+/** Tekton's escapeTektonVariables: `$(` becomes `$$(`, which Tekton Pipelines reads as a literal `$(`. */
+export function escapeTektonVariables(value: string): string {
+  return value.replaceAll('$(', () => '$$(');
+}
+
+/** Go's decoder turns an escaped lone surrogate into U+FFFD. */
+function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 function stringValues(map: unknown, clean: (value: string) => string): Record<string, string> {

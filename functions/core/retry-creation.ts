@@ -1,7 +1,7 @@
-import type { CreateResource, KubernetesObject, PendingCreation, ResourceRef } from './delivery-types.ts';
+import type { CreateResource, KubernetesObject, PendingCreation, ResourceRef, ServiceAccountRef } from './delivery-types.ts';
 import { renderResources } from './render-resources.ts';
-import { listenerNamespace, renderedResourceRefusal } from './rendered-resource-policy.ts';
-import type { TriggersConfig } from './triggers-config.ts';
+import { renderedResourceRefusal } from './rendered-resource-policy.ts';
+import { listenerTriggers, type TriggersConfig } from './triggers-config.ts';
 
 /** What the retry function does with one queued creation after trying it. */
 export type RetryDecision =
@@ -27,7 +27,7 @@ export interface RetryAttempt {
  */
 export async function retryPendingCreation(
   pending: PendingCreation,
-  objects: readonly KubernetesObject[],
+  { objects, serviceAccount }: RenderedCreation,
   { createResource, attempt, maxAttempts }: RetryAttempt,
 ): Promise<RetryDecision> {
   const resources = objects.map(refOf);
@@ -36,7 +36,7 @@ export async function retryPendingCreation(
   }
   let created = 0;
   for (const object of objects) {
-    const result = await createResource(object);
+    const result = await createResource(object, serviceAccount && { impersonate: serviceAccount });
     if (result.outcome === 'failed') {
       const which = `${object.kind} ${object.metadata.namespace}/${object.metadata.name} was not created: ${result.reason}`;
       if (!result.retryable) return { outcome: 'dead-letter', reason: `${which} (attempt ${attempt}; no retry will cure it)`, resources };
@@ -48,7 +48,14 @@ export async function retryPendingCreation(
   return { outcome: created > 0 ? 'created' : 'duplicate', resources };
 }
 
-export type RenderedPendingCreation = { ok: true; objects: KubernetesObject[] } | { ok: false; reason: string };
+/** What a queued creation stands for in the retry function's own config: the objects, and whom to create them as. */
+export interface RenderedCreation {
+  objects: KubernetesObject[];
+  /** The trigger's serviceAccountName, from the config — never from the message. */
+  serviceAccount: ServiceAccountRef | undefined;
+}
+
+export type RenderedPendingCreation = ({ ok: true } & RenderedCreation) | { ok: false; reason: string };
 
 /**
  * The objects a queued creation stands for, rendered again from the retry function's own config: the EventListener
@@ -59,7 +66,7 @@ export type RenderedPendingCreation = { ok: true; objects: KubernetesObject[] } 
 export function renderPendingCreation(pending: PendingCreation, config: TriggersConfig): RenderedPendingCreation {
   const listener = config.eventListeners.find((l) => l.name === pending.eventListener);
   if (!listener) return { ok: false, reason: `no EventListener named ${JSON.stringify(clip(pending.eventListener))} in the retry function's config` };
-  const trigger = listener.triggers.find((t) => t.name === pending.trigger);
+  const trigger = listenerTriggers(listener).find((t) => t.name === pending.trigger);
   if (!trigger) return { ok: false, reason: `EventListener ${listener.name} has no trigger named ${JSON.stringify(clip(pending.trigger))}` };
   const declared = new Set(trigger.template.params.map((p) => p.name));
   const unknown = Object.keys(pending.params).find((name) => !declared.has(name));
@@ -67,23 +74,24 @@ export function renderPendingCreation(pending: PendingCreation, config: Triggers
   const given = (name: string): string | undefined => (Object.hasOwn(pending.params, name) ? pending.params[name] : undefined);
   const missing = trigger.template.params.find((p) => p.default === undefined && given(p.name) === undefined);
   if (missing) return { ok: false, reason: `param "${missing.name}" of TriggerTemplate/${trigger.template.name} has no value and no default` };
-  const params: Record<string, string> = {};
+  const params = new Map<string, string>();
   for (const param of trigger.template.params) {
     const value = given(param.name) ?? param.default;
-    if (value !== undefined) params[param.name] = value;
+    if (value !== undefined) params.set(param.name, value);
   }
-  const objects = renderResources({
+  const rendered = renderResources({
     template: trigger.template,
     params,
     deliveryId: pending.deliveryId,
     bodyDigest: pending.bodyDigest,
     trigger: trigger.name,
     eventListener: listener.name,
-    namespace: listenerNamespace(listener),
+    namespace: trigger.namespace,
     summary: pending.summary,
   });
-  const refusal = renderedResourceRefusal(objects, listener);
-  return refusal ? { ok: false, reason: refusal } : { ok: true, objects };
+  if (!rendered.ok) return rendered;
+  const refusal = renderedResourceRefusal(rendered.resources, listener, trigger.namespace);
+  return refusal ? { ok: false, reason: refusal } : { ok: true, objects: rendered.resources, serviceAccount: trigger.serviceAccount };
 }
 
 /**

@@ -52,9 +52,10 @@ describe('tekton-bridge render and check', () => {
   it('check passes the default config and the seed figures (with warnings on stderr)', async () => {
     const ok = await runCli(['check']);
     assert.equal(ok.code, 0);
-    assert.match(ok.stdout, /^ok: triggers: EventListener github-push \(default-branch\)/);
+    assert.match(ok.stdout, /^ok: triggers: EventListener github-push \(default-branch\)\ncreates every resource as the bridge itself/);
     const seed = await runCli(['check', '--triggers', 'test/fixtures/seed']);
     assert.equal(seed.code, 0);
+    assert.match(seed.stdout, /^impersonates system:serviceaccount:test:tekton-triggers-example-sa for github-listener-interceptor\/github-listener$/m);
     assert.match(seed.stderr, /warning: .*figures-8-9-10\.yaml: TriggerBinding\/pipeline-binding: spec\.params\[0\]\.value: .*\$\(body\.repository\.url\)/);
   });
 

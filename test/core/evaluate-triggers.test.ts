@@ -5,13 +5,14 @@ import { summarizeDelivery } from '../../functions/core/delivery-summary.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
 import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
 import { bodyDigestOf } from '../../functions/core/resource-names.ts';
-import { inlineConfig, listenerYaml, templateYaml } from '../support/inline-config.ts';
+import { inlineConfig, listenerYaml, templateYaml, withOldEscape } from '../support/inline-config.ts';
 import { deletedRef, githubExample, pushToDefaultBranch, tagPush } from '../support/github-examples.ts';
 
 function evaluate(config: ReturnType<typeof inlineConfig>, payload: unknown, event = 'push', headers: Record<string, string> = {}, deliveryId = 'delivery-1'): TriggerDecision[] {
   const listener = config.eventListeners[0];
   assert.ok(listener);
-  return evaluateTriggers({ listener, deliveryId, event, headers: { 'x-github-event': event, ...headers }, payload, summary: summarizeDelivery(payload) });
+  const lowerCased = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return evaluateTriggers({ listener, deliveryId, event, headers: { 'x-github-event': event, ...lowerCased }, payload, summary: summarizeDelivery(payload) });
 }
 
 function rendered(decisions: TriggerDecision[]): KubernetesObject[] {
@@ -114,18 +115,19 @@ describe('push hygiene', () => {
 });
 
 describe('bindings', () => {
-  const cases: { name: string; value: string; expected: unknown; headers?: Record<string, string>; interceptors?: string }[] = [
+  // oldEscape: the template carries triggers.tekton.dev/old-escape-quotes, without which Tekton cannot splice JSON into a string.
+  const cases: { name: string; value: string; expected: unknown; interceptors?: string; oldEscape?: true }[] = [
     { name: 'nested field', value: '$(body.repository.owner.login)', expected: 'Codertocat' },
     { name: 'array index', value: '$(body.commits[0].id)', expected: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' },
-    { name: 'quoted key', value: `$(body["repository"]['name'])`, expected: 'Hello-World' },
+    { name: 'quoted key', value: `$(body['repository']['name'])`, expected: 'Hello-World' },
     { name: 'header, any case', value: '$(header.X-GitHub-Event)', expected: 'push' },
     { name: 'text around expressions', value: 'ref=$(body.ref);sha=$(body.after)', expected: 'ref=refs/heads/master;sha=6113728f27ae82c7b1a177c8d03f9e96e0adf246' },
-    { name: 'whole object as JSON', value: '$(body.pusher)', expected: '{"name":"Codertocat","email":"21031067+Codertocat@users.noreply.github.com"}' },
+    { name: 'whole object as JSON, keys sorted', value: '$(body.pusher)', expected: '{"email":"21031067+Codertocat@users.noreply.github.com","name":"Codertocat"}', oldEscape: true },
     { name: 'array as JSON', value: '$(body.commits[0].modified)', expected: '[]' },
     { name: 'number as JSON', value: '$(body.repository.id)', expected: '186853002' },
     { name: 'boolean as JSON', value: '$(body.forced)', expected: 'false' },
     { name: 'null as JSON', value: '$(body.base_ref)', expected: 'null' },
-    { name: 'legacy ${} spelling', value: '${body.repository.url}', expected: 'https://github.com/Codertocat/Hello-World' },
+    { name: 'the ${} spelling, which Tekton leaves as written', value: '${body.repository.url}', expected: '${body.repository.url}' },
     { name: 'context.eventID', value: '$(context.eventID)', expected: 'delivery-1' },
     {
       name: 'extensions from a CEL overlay',
@@ -134,16 +136,35 @@ describe('bindings', () => {
       interceptors: '        - cel:\n            overlays:\n              - {key: short_sha, expression: "body.after.truncate(7)"}',
     },
   ];
-  for (const { name, value, expected, interceptors } of cases) {
+  for (const { name, value, expected, interceptors, oldEscape } of cases) {
     it(`resolves ${name}: ${value}`, () => {
-      const config = inlineConfig(templateYaml(['v']), listenerYaml(interceptors ?? '', `        - name: v\n          value: '${value.replaceAll("'", "''")}'`));
+      const config = inlineConfig(oldEscape ? withOldEscape(templateYaml(['v'])) : templateYaml(['v']), listenerYaml(interceptors ?? '', `        - name: v\n          value: '${value.replaceAll("'", "''")}'`));
       assert.equal(paramValues(rendered(evaluate(config, pushToDefaultBranch(), 'push', { 'X-GitHub-Event': 'push' }))[0]).v, expected);
     });
   }
 
-  it('fails the trigger, naming the binding and the missing field, when the payload lacks it', () => {
+  it('fails the trigger where Tekton could not splice a JSON object into the template string', () => {
+    const config = inlineConfig(templateYaml(['v']), listenerYaml('', '        - name: v\n          value: $(body.pusher)'));
+    assert.match(
+      reasonOf(evaluate(config, pushToDefaultBranch())),
+      /^failed: TriggerTemplate\/echo resourcetemplates\[0\]\.spec\.params\[0\]\.value: the value of \$\(tt\.params\.v\) does not fit inside a JSON string/,
+    );
+  });
+
+  it('fails the trigger, naming the binding and the missing field, when the payload lacks it and the template has no default', () => {
     const config = inlineConfig(templateYaml(['v']), listenerYaml('', '        - name: v\n          value: $(body.pull_request.head.sha)'));
-    assert.equal(reasonOf(evaluate(config, pushToDefaultBranch())), 'failed: binding param "v" (inline) cannot be resolved: $(body.pull_request.head.sha): body has no field "pull_request"');
+    assert.equal(
+      reasonOf(evaluate(config, pushToDefaultBranch())),
+      'failed: binding param "v" (inline) cannot be resolved: $(body.pull_request.head.sha): pull_request is not found, and TriggerTemplate/echo has no default for it',
+    );
+  });
+
+  it("takes the template param's default for an expression that finds nothing, keeping the text around it", () => {
+    const config = inlineConfig(
+      templateYaml(['v']).replace('    - name: v', '    - name: v\n      default: main'),
+      listenerYaml('', '        - name: v\n          value: sha-$(body.head_commit.id)-$(body.pull_request.head.sha)'),
+    );
+    assert.equal(paramValues(rendered(evaluate(config, pushToDefaultBranch()))[0]).v, 'sha-6113728f27ae82c7b1a177c8d03f9e96e0adf246-main');
   });
 
   it('uses template defaults for params no binding sets', () => {
@@ -177,12 +198,27 @@ describe('CEL interceptor with the Tekton extensions', () => {
       assert.equal(run(filter, { 'X-GitHub-Event': 'push' }), 'render');
     });
   }
-  it("compareSecret compares with the delivery's webhook secrets", () => {
+  it('compareSecret compares with the key of the named trigger secret, and fails the trigger when it is missing', () => {
     const filter = "header.canonical('X-Secret-Token').compareSecret('secretToken', 'github-secret')";
     const config = inlineConfig(templateYaml(['v']), listenerYaml(`        - cel:\n            filter: >-\n              ${filter}`, '        - name: v\n          value: $(body.after)'));
-    config.secretSlot.secrets = ['s3cret'];
-    assert.equal(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 's3cret' })), 'render');
-    assert.match(reasonOf(evaluate(config, pushToDefaultBranch(), 'push', { 'x-secret-token': 'nope' })), /CEL filter is false/);
+    const listener = config.eventListeners[0]!;
+    const push = pushToDefaultBranch();
+    const withSecrets = (token: string, store: Record<string, Record<string, string>>) =>
+      reasonOf(
+        evaluateTriggers({
+          listener,
+          deliveryId: 'd',
+          event: 'push',
+          headers: { 'x-github-event': 'push', 'x-secret-token': token },
+          payload: push,
+          summary: summarizeDelivery(push),
+          cel: { triggerSecrets: (name: string, key: string) => store[name]?.[key] },
+        }),
+      );
+    assert.equal(withSecrets('s3cret', { 'github-secret': { secretToken: 's3cret' } }), 'render');
+    assert.match(withSecrets('nope', { 'github-secret': { secretToken: 's3cret' } }), /CEL filter is false/);
+    assert.match(withSecrets('s3cret', { other: { secretToken: 's3cret' } }), /^failed: .*no key "secretToken" in secret "github-secret"/);
+    assert.ok(config.cel.usesTriggerSecrets);
   });
   it('skips with the expression when the filter is false', () => {
     assert.equal(run("body.ref == 'refs/heads/docs'"), "skipped: CEL filter is false: body.ref == 'refs/heads/docs'");
@@ -193,17 +229,28 @@ describe('CEL interceptor with the Tekton extensions', () => {
   it('skips when the filter is not a bool', () => {
     assert.match(run('body.ref'), /^skipped: CEL filter returned "refs\/heads\/master", not a bool/);
   });
-  it('overlays nest dotted keys and see earlier overlays', () => {
+  it('overlays nest dotted keys; a later cel interceptor sees what an earlier one added', () => {
     const config = inlineConfig(
-      templateYaml(['v']),
-      listenerYaml("        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}", '        - name: v\n          value: $(extensions.tag)/$(extensions.git)'),
+      withOldEscape(templateYaml(['v'])),
+      listenerYaml(
+        "        - cel:\n            overlays:\n              - {key: git.branch, expression: \"body.ref.split('/')[2]\"}\n        - cel:\n            overlays:\n              - {key: tag, expression: \"extensions.git.branch + '-' + body.after.truncate(4)\"}",
+        '        - name: v\n          value: $(extensions.tag)/$(extensions.git)',
+      ),
     );
     assert.equal(paramValues(rendered(evaluate(config, pushToDefaultBranch()))[0]).v, 'master-6113/{"branch":"master"}');
+  });
+
+  it('an overlay does not see the overlays of its own interceptor, as in Tekton', () => {
+    const config = inlineConfig(
+      templateYaml(['v']),
+      listenerYaml("        - cel:\n            overlays:\n              - {key: a, expression: \"'x'\"}\n              - {key: b, expression: \"extensions.a\"}", '        - name: v\n          value: $(extensions.b)'),
+    );
+    assert.match(reasonOf(evaluate(config, pushToDefaultBranch())), /^skipped: CEL overlay "b" could not be evaluated \(No such key: a\)/);
   });
 });
 
 describe('github interceptor addChangedFiles', () => {
-  it('lists the files of every commit of the push — added, modified and removed — once each', () => {
+  it("lists each commit's added, modified and removed files in turn, repeats kept, as Tekton does", () => {
     const config = inlineConfig(
       templateYaml(['files']),
       listenerYaml('        - ref: {name: github}\n          params:\n            - {name: addChangedFiles, value: {enabled: true}}', '        - name: files\n          value: $(extensions.changed_files)'),
@@ -214,7 +261,7 @@ describe('github interceptor addChangedFiles', () => {
       { ...push.commits[0], added: [], modified: ['README.md', 'src/x.ts'], removed: ['old.txt'] },
     ];
     push.head_commit = push.commits[1];
-    assert.equal(paramValues(rendered(evaluate(config, push))[0]).files, 'a.txt,README.md,src/x.ts,old.txt');
+    assert.equal(paramValues(rendered(evaluate(config, push))[0]).files, 'a.txt,README.md,README.md,src/x.ts,old.txt');
   });
 });
 
@@ -222,9 +269,9 @@ describe('payload values stay values', () => {
   const hostile = [
     'x", "kind": "Secret',
     "}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: pwned}\n",
-    '$(tt.params.v) ${body.after} $(uid)',
-    '\u0000 ☃ 𝄞 \u202e',
+    '\u0000 ☃ 𝄞 \u202e <script>&amp;',
     "'; DROP TABLE runs; --",
+    'C:\\path\\to "x" \\u0041 \\',
   ];
   for (const message of hostile) {
     it(`keeps a commit message as one string value: ${JSON.stringify(message).slice(0, 40)}`, () => {
@@ -237,6 +284,17 @@ describe('payload values stay values', () => {
       assert.equal(paramValues(resources[0]).v, message);
     });
   }
+
+  it('escapes Tekton variables in a value as Tekton does, so none reaches the Pipeline as a variable', () => {
+    const config = inlineConfig(templateYaml(['v']), listenerYaml('', '        - name: v\n          value: $(body.head_commit.message)'));
+    const push = pushToDefaultBranch();
+    push.head_commit.message = '$(tasks.x.results.y) $(tt.params.v) ${body.after} $(uid)';
+    const [run] = rendered(evaluate(config, push));
+    const uid = /\$([0-9a-f-]{36})$/.exec(String(paramValues(run).v))?.[1];
+    assert.ok(uid, String(paramValues(run).v));
+    // Tekton replaces $(uid) after the params, inside their escaped values too: $$(uid) leaves one $ before it.
+    assert.equal(paramValues(run).v, `$$(tasks.x.results.y) $$(tt.params.v) \${body.after} $${uid}`);
+  });
 
   it('keeps names and label values valid for Kubernetes whatever the branch name holds', () => {
     const extra = '        labels:\n          branch: $(tt.params.v)\n        annotations:\n          branch: $(tt.params.v)';

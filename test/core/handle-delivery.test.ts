@@ -150,6 +150,25 @@ describe('handleDelivery answers', () => {
       assert.equal(queue[0]?.permanent, true);
     });
 
+    it("creates as the trigger's service account, and queues no account: the retry takes it from its own config", async () => {
+      const withAccount = inlineConfig(
+        templateYaml(['v']),
+        listenerYaml('', '        - name: v\n          value: $(body.after)').replace('spec:\n  triggers:', 'spec:\n  serviceAccountName: ci-bot\n  triggers:'),
+      );
+      const asked: unknown[] = [];
+      const queue: PendingCreation[] = [];
+      await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
+        config: withAccount,
+        secrets: [TEST_SECRET],
+        wallClock: Date.now,
+        createResource: async (_object, options) => (asked.push(options), { outcome: 'failed', reason: 'the API answered 503', retryable: true }),
+        enqueue: async (pending) => (queue.push(pending), { queued: true }),
+      });
+      assert.deepEqual(asked, [{ impersonate: { namespace: 'ci', name: 'ci-bot' } }]);
+      assert.equal(queue.length, 1);
+      assert.equal(Object.hasOwn(queue[0] ?? {}, 'impersonate'), false);
+    });
+
     it('503 only when the queue cannot be written either, saying both', async () => {
       const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), {
         ...deps,

@@ -86,17 +86,21 @@ spec:
     { name: 'invalid name', yaml: ['apiVersion: triggers.tekton.dev/v1beta1\nkind: EventListener\nmetadata: {name: Bad_Name}'], field: /metadata\.name/, message: /DNS-1123/ },
     { name: 'gitlab interceptor', yaml: [templateYaml(['revision']), listenerYaml('        - ref: {name: gitlab}', inlineBinding)], field: /interceptors\[0\]\.ref\.name/, message: /"gitlab" is not supported/ },
     { name: 'bitbucket interceptor (v1alpha1)', yaml: [templateYaml(['revision']), listenerYaml('        - bitbucket: {}', inlineBinding)], field: /interceptors\[0\]$/, message: /"bitbucket" is not supported/ },
-    { name: 'webhook interceptor', yaml: [templateYaml(['revision']), listenerYaml('        - webhook: {objectRef: {kind: Service, name: x}}', inlineBinding)], field: /interceptors\[0\]$/, message: /"webhook" is not supported/ },
+    { name: 'webhook interceptor', yaml: [templateYaml(['revision']), listenerYaml('        - webhook: {objectRef: {kind: Service, name: x}}', inlineBinding)], field: /interceptors\[0\]\.webhook$/, message: /webhook interceptors are not supported/ },
     { name: 'CEL syntax', yaml: [templateYaml(['revision']), listenerYaml('        - cel: {filter: "body.ref =="}', inlineBinding)], field: /interceptors\[0\]\.cel\.filter/, message: /^CEL: / },
     { name: 'CEL unknown function', yaml: [templateYaml(['revision']), listenerYaml('        - cel: {filter: "nosuch(body)"}', inlineBinding)], field: /cel\.filter/, message: /CEL/ },
     { name: 'CEL overlay without key', yaml: [templateYaml(['revision']), listenerYaml('        - cel: {overlays: [{expression: "1"}]}', inlineBinding)], field: /overlays\[0\]/, message: /key/ },
     { name: 'unknown github param', yaml: [templateYaml(['revision']), listenerYaml('        - github: {eventType: [push]}', inlineBinding)], field: /github\.eventType$/, message: /unknown github interceptor param/ },
     { name: 'missing TriggerBinding', yaml: [templateYaml(['revision']), listenerYaml('', '        - ref: nowhere')], field: /bindings\[0\]\.ref/, message: /no TriggerBinding named "nowhere"/ },
     { name: 'missing TriggerTemplate', yaml: [listenerYaml('', inlineBinding)], field: /template\.ref/, message: /no TriggerTemplate named "echo"/ },
-    { name: 'bad binding expression', yaml: [templateYaml(['revision']), listenerYaml('', '        - name: revision\n          value: $(bodyy.after)')], field: /bindings\[0\]\.value/, message: /must start with body/ },
-    { name: 'param without binding or default', yaml: [templateYaml(['revision', 'url']), listenerYaml('', inlineBinding)], field: /bindings$/, message: /param "url" has no default/ },
+    { name: 'bad binding expression', yaml: [templateYaml(['revision']), listenerYaml('', '        - name: revision\n          value: $(bodyy.after)')], field: /bindings\[0\]\.value/, message: /the event has header, body, extensions and context, not "bodyy"/ },
     { name: 'undeclared template param', yaml: [templateYaml(['revision']).replace('$(tt.params.revision)', '$(tt.params.revison)'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]$/, message: /\$\(tt\.params\.revison\)/ },
-    { name: 'resource of another kind', yaml: [templateYaml(['revision']).replace('kind: PipelineRun', 'kind: ConfigMap'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]\.kind/, message: /PipelineRun or TaskRun/ },
+    { name: 'resource of another kind', yaml: [templateYaml(['revision']).replace('kind: PipelineRun', 'kind: ConfigMap'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]\.kind/, message: /only Tekton PipelineRuns and TaskRuns/ },
+    { name: 'a custom interceptor by ref.kind', yaml: [templateYaml(['revision']), listenerYaml('        - ref: {name: mine, kind: NamespacedInterceptor}', inlineBinding)], field: /interceptors\[0\]\.ref\.kind/, message: /only Tekton's github and cel/ },
+    { name: 'an empty secretRef.secretKey', yaml: [templateYaml(['revision']), listenerYaml('        - github: {secretRef: {secretName: s, secretKey: ""}}', inlineBinding)], field: /secretRef\.secretKey/, message: /fails every event/ },
+    { name: 'githubOwners', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true}}', inlineBinding)], field: /github\.githubOwners/, message: /needs the GitHub API/ },
+    { name: 'cloudEventURI', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding).replace('spec:\n  triggers:', 'spec:\n  cloudEventURI: http://x\n  triggers:')], field: /^spec\.cloudEventURI$/, message: /does not send CloudEvents/ },
+    { name: 'an EventListener with nothing to run', yaml: ['apiVersion: triggers.tekton.dev/v1beta1\nkind: EventListener\nmetadata: {name: x}\nspec: {serviceAccountName: sa}'], field: /^spec$/, message: /needs triggers, triggerGroups, labelSelector or namespaceSelector/ },
     { name: 'resource without a name', yaml: [templateYaml(['revision']).replace('generateName: echo-run-', 'labels: {}'), listenerYaml('', inlineBinding)], field: /metadata$/, message: /generateName/ },
     { name: 'unknown tekton-bridge annotation', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-deleted: "false"')], field: /annotations\.tekton-bridge\/skip-deleted/, message: /unknown tekton-bridge annotation/ },
     { name: 'bad annotation value', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/skip-ci-messages: "no"')], field: /skip-ci-messages/, message: /"true" or "false"/ },
@@ -129,6 +133,13 @@ spec:
   it('reads the namespaces an EventListener allows beyond its own', () => {
     const config = inlineConfig(templateYaml(['revision']), listenerYaml('', inlineBinding, '    tekton-bridge/allowed-namespaces: " apps ,staging,"'));
     assert.deepEqual(config.eventListeners[0]?.allowedNamespaces, ['apps', 'staging']);
+  });
+
+  it('warns, as Tekton renders it, of a template param with no default and no binding, and of ${…}', () => {
+    const config = inlineConfig(templateYaml(['revision', 'url']), listenerYaml('', '        - name: revision\n          value: ${body.after}'));
+    const warnings = config.warnings.map((w) => `${w.field}: ${w.message}`).join('\n');
+    assert.match(warnings, /bindings: TriggerTemplate\/echo param "url" has no default and no binding of trigger "t" sets it: \$\(tt\.params\.url\) stays in the resource as written/);
+    assert.match(warnings, /\$\{body\.after\} is no Tekton Triggers expression and stays as written; write \$\(body\.after\)/);
   });
 
   it('reports every problem at once, not just the first', () => {

@@ -41,7 +41,7 @@ function scripted(...answers: CreateResult[]): { create: (o: KubernetesObject) =
 describe('retryPendingCreation', () => {
   it('creates every object in order: created when any was new', async () => {
     const api = scripted({ outcome: 'duplicate' }, { outcome: 'created' });
-    const decision = await retryPendingCreation(pending(), objects, { createResource: api.create, attempt: 2, maxAttempts: 5 });
+    const decision = await retryPendingCreation(pending(), { objects, serviceAccount: undefined }, { createResource: api.create, attempt: 2, maxAttempts: 5 });
     assert.equal(decision.outcome, 'created');
     assert.deepEqual(api.asked, ['a-run-1', 'a-run-2']);
     assert.deepEqual(decision.resources.map((r) => r.name), ['a-run-1', 'a-run-2']);
@@ -49,12 +49,12 @@ describe('retryPendingCreation', () => {
 
   it('duplicate when every object already exists (a redelivery or a slow fast path got there first)', async () => {
     const api = scripted({ outcome: 'duplicate' }, { outcome: 'duplicate' });
-    assert.equal((await retryPendingCreation(pending(), objects, { createResource: api.create, attempt: 2, maxAttempts: 5 })).outcome, 'duplicate');
+    assert.equal((await retryPendingCreation(pending(), { objects, serviceAccount: undefined }, { createResource: api.create, attempt: 2, maxAttempts: 5 })).outcome, 'duplicate');
   });
 
   it('retry on a retryable failure, saying which object, why and which attempt; stops at the failed object', async () => {
     const api = scripted({ outcome: 'failed', retryable: true, reason: 'the Kubernetes API answered 500 Internal Server Error' });
-    const decision = await retryPendingCreation(pending(), objects, { createResource: api.create, attempt: 3, maxAttempts: 5 });
+    const decision = await retryPendingCreation(pending(), { objects, serviceAccount: undefined }, { createResource: api.create, attempt: 3, maxAttempts: 5 });
     assert.deepEqual(decision, {
       outcome: 'retry',
       reason: 'PipelineRun ci/a-run-1 was not created: the Kubernetes API answered 500 Internal Server Error (attempt 3 of 5)',
@@ -65,18 +65,18 @@ describe('retryPendingCreation', () => {
 
   it('dead-letter on the last attempt, and on a failure no retry cures', async () => {
     const retryable = scripted({ outcome: 'failed', retryable: true, reason: '503' });
-    const last = await retryPendingCreation(pending(), objects, { createResource: retryable.create, attempt: 5, maxAttempts: 5 });
+    const last = await retryPendingCreation(pending(), { objects, serviceAccount: undefined }, { createResource: retryable.create, attempt: 5, maxAttempts: 5 });
     assert.equal(last.outcome, 'dead-letter');
     assert.match(last.outcome === 'dead-letter' ? last.reason : '', /503 \(gave up after 5 attempts\)$/);
     const forbidden = scripted({ outcome: 'failed', retryable: false, reason: 'forbidden' });
-    const permanent = await retryPendingCreation(pending(), objects, { createResource: forbidden.create, attempt: 2, maxAttempts: 5 });
+    const permanent = await retryPendingCreation(pending(), { objects, serviceAccount: undefined }, { createResource: forbidden.create, attempt: 2, maxAttempts: 5 });
     assert.equal(permanent.outcome, 'dead-letter');
     assert.match(permanent.outcome === 'dead-letter' ? permanent.reason : '', /forbidden \(attempt 2; no retry will cure it\)$/);
   });
 
   it('parks a creation queued as permanent without calling the API', async () => {
     const api = scripted();
-    const decision = await retryPendingCreation(pending({ permanent: true, reason: 'RBAC' }), objects, { createResource: api.create, attempt: 2, maxAttempts: 5 });
+    const decision = await retryPendingCreation(pending({ permanent: true, reason: 'RBAC' }), { objects, serviceAccount: undefined }, { createResource: api.create, attempt: 2, maxAttempts: 5 });
     assert.deepEqual([decision.outcome, api.asked.length], ['dead-letter', 0]);
     assert.match(decision.outcome === 'dead-letter' ? decision.reason : '', /^not retried, no retry will cure it: RBAC$/);
   });
@@ -106,6 +106,7 @@ describe('parsePendingCreation', () => {
   });
   const inlineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'x', namespace: 'ci' }, spec: { pipelineSpec: { tasks: [{ name: 'own', taskSpec: { steps: [{ image: 'evil', script: 'curl …' }] } }] } } };
   const bad: [string, string, RegExp][] = [
+    ['an account to impersonate (that comes from the config only)', JSON.stringify({ ...pending(), impersonate: { namespace: 'kube-system', name: 'admin' } }), /a field "impersonate" a pending creation does not have/],
     ['not JSON', 'secret-looking text {', /^the message is not JSON \(\d+ characters\)$/],
     ['not an object', '[1]', /not a JSON object/],
     ['no deliveryId', JSON.stringify({ ...pending(), deliveryId: 7 }), /no deliveryId/],
@@ -139,7 +140,7 @@ describe("renderPendingCreation: only what the retry function's own config rende
     // Act
     const rendered = renderPendingCreation(pending({ bodyDigest: 'c'.repeat(64), params: decision.params, summary: summarizeDelivery(push) }), config);
     // Assess
-    assert.deepEqual(rendered, { ok: true, objects: decision.resources });
+    assert.deepEqual(rendered, { ok: true, objects: decision.resources, serviceAccount: undefined });
   });
 
   const refused: [string, Partial<PendingCreation>, RegExp][] = [
@@ -155,6 +156,24 @@ describe("renderPendingCreation: only what the retry function's own config rende
       assert.match(rendered.ok ? '' : rendered.reason, reason);
     });
   }
+
+  it("creates as the trigger's serviceAccountName from its own config, on every object", async () => {
+    // Prepare
+    const withAccount = inlineConfig(templateYaml(['revision']), listenerYaml('', '        - name: revision\n          value: $(body.after)').replace('    - name: t\n', '    - name: t\n      serviceAccountName: ci-bot\n'));
+    const rendered = renderPendingCreation(pending({ eventListener: 'ci', trigger: 't', params: { revision: 'c0ffee' } }), withAccount);
+    assert.equal(rendered.ok, true);
+    if (!rendered.ok) return;
+    const asked: unknown[] = [];
+    // Act
+    await retryPendingCreation(pending({ eventListener: 'ci', trigger: 't' }), rendered, {
+      createResource: async (_object, options) => (asked.push(options), { outcome: 'created' }),
+      attempt: 2,
+      maxAttempts: 5,
+    });
+    // Assess
+    assert.deepEqual(rendered.serviceAccount, { namespace: 'ci', name: 'ci-bot' });
+    assert.deepEqual(asked, [{ impersonate: { namespace: 'ci', name: 'ci-bot' } }]);
+  });
 
   it('refuses params that aim the run at a namespace the EventListener does not allow', () => {
     const aimed = inlineConfig(templateYaml(['ns'], '        namespace: $(tt.params.ns)'), listenerYaml('', '        - name: ns\n          value: $(body.ns)'));

@@ -134,11 +134,13 @@ const cases: Case[] = [
         assert.match(value, LABEL_VALUE);
         assert.ok(value.length <= 63);
       }
-      // Values stay values: the message, whole and unsubstituted, and nothing became an object of its own.
-      assert.equal(object.metadata.annotations?.['example.com/message'], INJECTED_MESSAGE);
+      // Values stay values: the message, whole and unsubstituted (its Tekton variable escaped, as Tekton Triggers
+      // escapes it), and nothing became an object of its own.
+      const escapedMessage = INJECTED_MESSAGE.replaceAll('$(', () => '$$(');
+      assert.equal(object.metadata.annotations?.['example.com/message'], escapedMessage);
       assert.equal(object.metadata.annotations?.['tekton-bridge/ref'], `refs/heads/${INJECTED_BRANCH}`);
       const params = (object.spec as { params: { name: string; value: string }[] }).params;
-      assert.equal(params.find((p) => p.name === 'message')?.value, INJECTED_MESSAGE);
+      assert.equal(params.find((p) => p.name === 'message')?.value, escapedMessage);
       assert.equal(JSON.stringify(object).match(/"kind":/g)?.length, 1);
     },
   },

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { toEsbuildOptions } from '../../infra/function-bundling.ts';
 import { COMPILED_TRIGGERS_FILE } from '../../functions/adapters/compiled-triggers.ts';
-import { compileTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
+import { writeFunctionAssets } from '../../infra/function-assets.ts';
 
 /** Builds a Lambda entry exactly as `npm run build` and the CDK app do, into a temp folder; returns the bundle's URL. */
 export async function buildBundle(entry: string, triggersDir = 'triggers'): Promise<{ dir: string; url: string }> {
@@ -13,7 +13,7 @@ export async function buildBundle(entry: string, triggersDir = 'triggers'): Prom
   mkdirSync('.bundles', { recursive: true });
   const dir = mkdtempSync(join('.bundles', 'webhook-'));
   await build(toEsbuildOptions(entry, dir));
-  writeFileSync(join(dir, COMPILED_TRIGGERS_FILE), compileTriggersDirectory(triggersDir));
+  await writeFunctionAssets(triggersDir, join(dir, COMPILED_TRIGGERS_FILE));
   return { dir, url: pathToFileURL(join(process.cwd(), dir, 'index.mjs')).href };
 }
 

@@ -1,3 +1,4 @@
+import { createCelFeatureModules } from '../../functions/adapters/cel-feature-modules.ts';
 import { loadTriggersConfig } from '../../functions/core/load-triggers-config.ts';
 import type { TriggersConfig } from '../../functions/core/triggers-config.ts';
 
@@ -24,6 +25,11 @@ ${params.map((p) => `          - name: ${p}\n            value: $(tt.params.${p}
 `;
 }
 
+/** The template under `triggers.tekton.dev/old-escape-quotes`, so a JSON object bound into a string stays one. */
+export function withOldEscape(template: string): string {
+  return template.replace('  name: echo\n', '  name: echo\n  annotations:\n    triggers.tekton.dev/old-escape-quotes: "true"\n');
+}
+
 /** An EventListener `ci` with one trigger `t` whose interceptors and bindings are given as YAML lines. */
 export function listenerYaml(interceptors: string, bindings: string, annotations = ''): string {
   return `apiVersion: triggers.tekton.dev/v1beta1
@@ -45,5 +51,5 @@ ${bindings}
 }
 
 export function inlineConfig(...documents: string[]): TriggersConfig {
-  return loadTriggersConfig([{ file: 'inline.yaml', text: documents.join('\n---\n') }]);
+  return loadTriggersConfig([{ file: 'inline.yaml', text: documents.join('\n---\n') }], { celModules: createCelFeatureModules() });
 }

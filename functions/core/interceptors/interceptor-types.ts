@@ -1,3 +1,5 @@
+import type { CelEvaluationScope } from '../cel/evaluation-scope.ts';
+
 /** What an interceptor sees of one delivery, and what it answers. Failures come back as values with a reason. */
 
 export interface InterceptorInput {
@@ -9,8 +11,13 @@ export interface InterceptorInput {
   celHeader: Record<string, string[]>;
   /** What earlier interceptors of the same trigger added. */
   extensions: Record<string, unknown>;
+  /** The URL the delivery was posted to (CEL's `requestURL`). */
+  requestURL: string;
+  /** The trigger secrets and the time budget CEL evaluation may use. */
+  scope: CelEvaluationScope;
 }
 
+/** `failed`: the trigger fails rather than being skipped (a missing trigger secret, the time budget). */
 export type InterceptorOutcome =
   | { continue: true; extensions?: Record<string, unknown> }
-  | { continue: false; reason: string };
+  | { continue: false; reason: string; failed?: true };
