@@ -1,17 +1,17 @@
-// The CDK app: `npx cdk synth -c clusterName=NAME` (cdk.json runs `node infra/app.ts`).
-// Context keys: clusterName (required), namespace, webhookSecretArn, clusterEndpoint + clusterCa,
-// alarmEmail, stackName, triggersDir. It refuses to synthesize an invalid trigger configuration,
-// and runs the cdk-nag AWS Solutions checks on every synth.
+// The CDK app: `npx cdk synth -c clusterName=NAME` (cdk.json runs `node infra/app.ts`). The context keys are those of
+// infra/bridge-settings.ts (README: "Deploy on AWS"). It refuses to synthesize an invalid trigger configuration, and
+// runs the cdk-nag AWS Solutions checks on every synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { readBridgeSettings } from './bridge-settings.ts';
 import { assertValidTriggers } from './function-bundling.ts';
-import { readBridgeSettings, TektonBridgeStack } from './tekton-bridge-stack.ts';
+import { TektonBridgeStack } from './tekton-bridge-stack.ts';
 
 const app = new App();
 try {
-  const { stackName, ...settings } = readBridgeSettings(app.node);
+  const settings = readBridgeSettings(app.node);
   await assertValidTriggers(settings.triggersDir);
-  new TektonBridgeStack(app, 'TektonBridge', { stackName, ...settings });
+  new TektonBridgeStack(app, 'TektonBridge', settings);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
 } catch (error) {

@@ -4,6 +4,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 
 export interface GetSecretValueInput {
   SecretId: string;
@@ -29,7 +30,7 @@ export class AwsServiceError extends Error {
 /**
  * GetSecretValue as one SigV4-signed awsJson1.1 POST, over the signer the EKS token already uses. The SDK's
  * client costs ~110 ms of a cold start for this single call (BENCHMARKS.md). Honours AWS_ENDPOINT_URL_SECRETS_MANAGER
- * as the SDK does (passed in as `endpoint`).
+ * as the SDK does (passed in as `endpoint`); otherwise the region's endpoint in its partition (China: amazonaws.com.cn).
  */
 export function createSecretValueReader(options: {
   region: string;
@@ -37,7 +38,7 @@ export function createSecretValueReader(options: {
   endpoint?: string;
   timeoutMs?: number;
 }): SecretValueReader {
-  const endpoint = new URL(options.endpoint ?? `https://secretsmanager.${options.region}.amazonaws.com`);
+  const endpoint = new URL(options.endpoint ?? `https://secretsmanager.${options.region}.${dnsSuffixOf(options.region)}`);
   const signer = new SignatureV4({ service: 'secretsmanager', region: options.region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
   const timeoutMs = options.timeoutMs ?? 3000;
   return {

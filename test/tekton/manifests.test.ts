@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../infra/function-bundling.ts';
-import { bridgeKubernetesGroup, buildBotServiceAccount } from '../../infra/tekton-bridge-stack.ts';
+import { buildBotServiceAccount } from '../../infra/build-identity.ts';
+import { bridgeKubernetesGroup } from '../../infra/tekton-bridge.ts';
 import { checkRunAgainstPipeline, checkTektonV1, isPinnedImage, pipelineRunsIn, readManifests, type Manifest } from './tekton-rules.ts';
 
 const tektonDir = path.join(projectRoot, 'tekton');
