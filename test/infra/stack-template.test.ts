@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
 import { TektonBridgeConfigError } from '../../infra/tekton-bridge.ts';
 import { buildStack, flatten, onlyResource, triggersIn, webhookFunctionResource } from './stack-fixture.ts';
@@ -386,6 +387,42 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     // The access log line carries the constant the filters turn into the dimension.
     const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage').resource.Properties;
     assert.equal(JSON.parse(stage.AccessLogSettings.Format as string).service, 'tekton-bridge');
+  });
+
+  it('outputs what the README’s steps use: queue ARNs and a redrive naming its destination, both roles, an idempotent build-settings command', () => {
+    assert.deepEqual(Object.keys(template.findOutputs('*')).sort(), [
+      'BuildSettingsCommand',
+      'DashboardUrl',
+      'DeadLetterQueueArn',
+      'FunctionLogGroup',
+      'FunctionRoleArn',
+      'ImageRepositoryUri',
+      'RedriveCommand',
+      'RetryFunctionRoleArn',
+      'RetryQueueArn',
+      'TailLogsCommand',
+      'WebhookSecretCommand',
+      'WebhookUrl',
+    ]);
+    const queueArn = (queue: IConstruct) => ({ 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as never), 'Arn'] });
+    template.hasOutput('RetryQueueArn', { Value: queueArn(stack.bridge.retryQueue.queue) });
+    template.hasOutput('DeadLetterQueueArn', { Value: queueArn(stack.bridge.retryQueue.deadLetterQueue) });
+    template.hasOutput('RetryFunctionRoleArn', { Value: { 'Fn::GetAtt': [retryRole.Ref, 'Arn'] } });
+    const redrive = flatten(template.findOutputs('RedriveCommand'));
+    assert.match(redrive, /aws sqs start-message-move-task --source-arn ".*DeadLetterQueue.*" --destination-arn ".*RetryQueue/);
+    // `create … --dry-run=client -o yaml | kubectl apply -f -` succeeds the second time too, where `create` alone fails.
+    assert.match(flatten(template.findOutputs('BuildSettingsCommand')), /create configmap build-settings --from-literal=image-repository=.* --dry-run=client -o yaml \| kubectl apply -f -/);
+  });
+
+  it('links the dashboard on the console host of the stack’s partition', () => {
+    const url = flatten(template.findOutputs('DashboardUrl'));
+    assert.match(url, /"Fn::FindInMap":\["ConsoleHost",\{"Ref":"AWS::Partition"\},"host"\]/);
+    assert.deepEqual(template.toJSON().Mappings.ConsoleHost, {
+      aws: { host: 'console.aws.amazon.com' },
+      'aws-cn': { host: 'console.amazonaws.cn' },
+      'aws-us-gov': { host: 'console.amazonaws-us-gov.com' },
+    });
+    assert.doesNotMatch(url, /console\.aws\.amazon\.com/);
   });
 
   it('draws the dashboard: outcomes, duration p50/p99, Lambda errors and throttles, API 4xx/5xx', () => {
