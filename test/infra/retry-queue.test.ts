@@ -12,6 +12,7 @@ import type { IConstruct } from 'constructs';
 import { BridgeFunction } from '../../infra/bridge-function.ts';
 import { projectRoot } from '../../infra/function-bundling.ts';
 import { RetryQueue, type RetryQueueProps } from '../../infra/retry-queue.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 import { cdkJsonContext, fixtureHandler } from './stack-fixture.ts';
 
 const triggersDir = path.join(projectRoot, 'triggers');
@@ -264,7 +265,7 @@ describe('RetryQueue: cdk-nag and cfn-lint', () => {
     for (const { reason } of inConstruct) assert.ok(reason.length >= 60);
   });
 
-  it('cfn-lint: no errors, and no warnings but the one CDK generates', () => {
+  it('cfn-lint: no errors, and no warnings but the one CDK generates', { skip: skipWithout('cfn-lint') }, () => {
     const file = path.join(dir, 'retry-queue.template.json');
     writeFileSync(file, JSON.stringify(buildRetryStack().template.toJSON(), null, 1));
     const run = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8', timeout: 120_000 });
