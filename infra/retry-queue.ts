@@ -156,7 +156,8 @@ export class RetryQueue extends Construct {
           principals: [new iam.AnyPrincipal()],
           actions: ['sqs:SendMessage'],
           resources: [queue.queueArn],
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
+          // SQS's own move to the dead-letter queue (maxReceiveCount) is the service's, never denied here.
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed }, Bool: { 'aws:PrincipalIsAWSService': 'false' } },
         }),
       );
     denySendExcept(this.queue, [webhookRole.roleArn, retryRole.roleArn, ...(props.redriveRoleArns ?? [])]);

@@ -70,8 +70,8 @@ export interface TektonBridgeProps {
   /** Install the aws-ebs-csi-driver add-on with its IAM role through Pod Identity (default false). */
   readonly ebsCsiDriver?: boolean;
   /**
-   * Concurrent executions reserved for (and capping) the webhook function, default 20; `'none'` reserves nothing,
-   * for accounts whose concurrency quota is still the new-account 10.
+   * Concurrent executions reserved for (and capping) the webhook function, default 20. Lambda keeps 100 unreserved,
+   * so this needs an account concurrency quota of at least 120; `'none'` reserves nothing (new accounts start lower).
    */
   readonly webhookReservedConcurrency?: number | 'none';
   /** Roles, besides the bridge's functions, that may send to the retry queue: those that redrive the dead-letter queue. */

@@ -108,10 +108,10 @@ describe('RetryQueue construct', () => {
         Principal: { AWS: '*' },
         Action: 'sqs:SendMessage',
         Resource: arn(stack, retry.queue),
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [webhookRoleArn, retryRoleArn] } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [webhookRoleArn, retryRoleArn] }, Bool: { 'aws:PrincipalIsAWSService': 'false' } },
       },
     ]);
-    assert.deepEqual(denyOf(retry.deadLetterQueue)[0]?.Condition, { ArnNotEquals: { 'aws:PrincipalArn': [retryRoleArn] } });
+    assert.deepEqual(denyOf(retry.deadLetterQueue)[0]?.Condition, { ArnNotEquals: { 'aws:PrincipalArn': [retryRoleArn] }, Bool: { 'aws:PrincipalIsAWSService': 'false' } });
     const withRedrive = buildRetryStack({ redriveRoleArns: ['arn:aws:iam::123456789012:role/ops'] });
     const redriveDeny = (Object.values(withRedrive.template.findResources('AWS::SQS::QueuePolicy')) as Array<Record<string, any>>)
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
