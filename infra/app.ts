@@ -6,12 +6,17 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { readBridgeSettings } from './bridge-settings.ts';
 import { assertValidTriggers } from './function-bundling.ts';
 import { TektonBridgeStack } from './tekton-bridge-stack.ts';
+import { WebhookFrontAclStack } from './webhook-front-acl.ts';
 
 const app = new App();
 try {
-  const settings = readBridgeSettings(app.node);
+  const { githubHookCidrs, ...settings } = readBridgeSettings(app.node);
   await assertValidTriggers(settings.triggersDir);
   new TektonBridgeStack(app, 'TektonBridge', settings);
+  // The web ACL of the optional front: CloudFront's must live in us-east-1, so it is a stack of its own, deployed first.
+  if (githubHookCidrs !== undefined) {
+    new WebhookFrontAclStack(app, 'TektonBridgeFrontAcl', { stackName: `${settings.stackName}-front-acl`, env: { region: 'us-east-1' }, githubHookCidrs });
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
 } catch (error) {

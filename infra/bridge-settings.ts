@@ -25,6 +25,8 @@ export const contextKeys = [
   'ebsCsiDriver',
   'webhookReservedConcurrency',
   'redriveRoleArns',
+  'webhookFrontWebAclArn',
+  'githubHookCidrs',
 ] as const;
 export type ContextKey = (typeof contextKeys)[number];
 
@@ -37,6 +39,8 @@ export class BridgeSettingsError extends Error {
 /** The app's settings: the stack's name, and the construct's props exactly as the context spells them. */
 export interface BridgeSettings extends TektonBridgeProps {
   readonly stackName: string;
+  /** GitHub's `hooks` ranges: the app then also defines the front's web ACL stack (us-east-1). */
+  readonly githubHookCidrs?: readonly string[];
   readonly clusterName: string;
   readonly triggersDir: string;
 }
@@ -160,6 +164,12 @@ export function readBridgeSettings(node: Node): BridgeSettings {
     ebsCsiDriver: flag('ebsCsiDriver'),
     webhookReservedConcurrency,
     redriveRoleArns: list('redriveRoleArns', ROLE_ARN, 'IAM role ARNs (arn:…:iam::ACCOUNT:role/NAME)'),
+    webhookFrontWebAclArn: matching(
+      'webhookFrontWebAclArn',
+      /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[0-9a-f-]{36}$/,
+      'must be the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID), e.g. the WebAclArn output of the front-ACL stack',
+    ),
+    githubHookCidrs: list('githubHookCidrs', /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'CIDRs (the hooks list of https://api.github.com/meta)'),
   };
   // Only what was given: the construct's defaults fill the rest.
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as unknown as BridgeSettings;

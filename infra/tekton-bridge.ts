@@ -17,6 +17,7 @@ import { FunctionNetwork } from './function-network.ts';
 import { RetryQueue } from './retry-queue.ts';
 import { grantSecretRead } from './secret-read.ts';
 import { WebhookApi } from './webhook-api.ts';
+import { WebhookFront } from './webhook-front.ts';
 
 /**
  * The settings of a bridge, spelled as the repository app's context keys (README: "Deploy on AWS"). Give the cluster
@@ -74,6 +75,11 @@ export interface TektonBridgeProps {
    * so this needs an account concurrency quota of at least 120; `'none'` reserves nothing (new accounts start lower).
    */
   readonly webhookReservedConcurrency?: number | 'none';
+  /**
+   * A CLOUDFRONT-scope AWS WAF web ACL (us-east-1; the app's front-ACL stack makes one): puts a CloudFront
+   * distribution with it in front of the API, and `webhookUrl` becomes the distribution's.
+   */
+  readonly webhookFrontWebAclArn?: string;
   /** Roles, besides the bridge's functions, that may send to the retry queue: those that redrive the dead-letter queue. */
   readonly redriveRoleArns?: readonly string[];
   /** The webhook handler's source (default `functions/webhook.ts`); tests point it at a fixture. */
@@ -114,6 +120,8 @@ export class TektonBridge extends Construct {
   readonly bridgeAlarms: BridgeAlarms;
   readonly dashboard: BridgeDashboard;
   readonly network?: FunctionNetwork;
+  /** With `webhookFrontWebAclArn`: the CloudFront distribution GitHub posts to. */
+  readonly front?: WebhookFront;
 
   constructor(scope: Construct, id: string, props: TektonBridgeProps) {
     super(scope, id);
@@ -209,7 +217,10 @@ export class TektonBridge extends Construct {
 
     // --- Front door, registry, storage ---------------------------------------------------------------
     this.api = new WebhookApi(this, 'Api', { name, webhookFunction: this.webhookFunction, logRetention });
-    this.webhookUrl = this.api.url;
+    if (props.webhookFrontWebAclArn !== undefined) {
+      this.front = new WebhookFront(this, 'Front', { api: this.api, webAclArn: props.webhookFrontWebAclArn });
+    }
+    this.webhookUrl = this.front?.url ?? this.api.url;
     this.buildIdentity = new BuildIdentity(this, 'Build', {
       clusterName: this.cluster.clusterName,
       clusterArn: this.cluster.clusterArn,

@@ -162,6 +162,21 @@ describe('infra/app.ts', () => {
     }
   });
 
+  it('with githubHookCidrs, also synthesizes the front’s web ACL as a stack of its own in us-east-1', async () => {
+    const outdir = path.join(outRoot, 'front');
+    const result = await runApp(
+      { clusterName: 'demo', githubHookCidrs: '192.0.2.0/24,2001:db8::/32', clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' },
+      outdir,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; environment?: string; properties?: { stackName?: string } }> };
+    const acl = manifest.artifacts.TektonBridgeFrontAcl;
+    assert.equal(acl?.type, 'aws:cloudformation:stack');
+    assert.equal(acl?.environment, 'aws://unknown-account/us-east-1');
+    assert.equal(acl?.properties?.stackName, 'tekton-bridge-front-acl');
+    assert.ok(manifest.artifacts.TektonBridge, 'the bridge stack too');
+  });
+
   it('synthesizes with the CDK CLI offline, bundling the real webhook with its triggers', async () => {
     // Prepare
     const outdir = path.join(outRoot, 'cli');

@@ -91,6 +91,7 @@ export function triggersIn(namespace: string | undefined): string {
 }
 
 const givenSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf';
+export const webhookFrontWebAclArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/tekton-bridge-front/a1b2c3d4-5678-90ab-cdef-0123456789ab';
 const givenKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 /**
@@ -127,4 +128,5 @@ export const templateVariants = {
     clusterSecurityGroupId: 'sg-0123456789abcdef0',
     createVpcEndpoints: true,
   },
+  'webhook-front': { webhookFrontWebAclArn },
 } as const satisfies Record<string, Partial<TektonBridgeStackProps>>;
