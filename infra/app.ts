@@ -4,14 +4,14 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readBridgeSettings } from './bridge-settings.ts';
-import { assertValidTriggers } from './function-bundling.ts';
 import { TektonBridgeStack } from './tekton-bridge-stack.ts';
 import { WebhookFrontAclStack } from './webhook-front-acl.ts';
 
-const app = new App();
+// Synthesized explicitly below, and only when everything was built: a configuration error leaves no template behind.
+const app = new App({ autoSynth: false });
 try {
   const { githubHookCidrs, ...settings } = readBridgeSettings(app.node);
-  await assertValidTriggers(settings.triggersDir);
+  // The construct loads the trigger configuration itself: an invalid one throws here, naming file, object and field.
   new TektonBridgeStack(app, 'TektonBridge', settings);
   // The web ACL of the optional front: CloudFront's must live in us-east-1, so it is a stack of its own, deployed first.
   if (githubHookCidrs !== undefined) {

@@ -144,6 +144,14 @@ describe('infra/app.ts', () => {
     assert.equal(existsSync(path.join(outRoot, 'invalid', 'TektonBridge.template.json')), false, 'no template written');
   });
 
+  it('fails synth with one line when the EventListener is not in the namespace the stack prepares', async () => {
+    const outdir = path.join(outRoot, 'namespace');
+    const result = await runApp({ clusterName: 'demo', namespace: 'builds' }, outdir);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /^tekton-bridge: triggers\/event-listener\.yaml: EventListener\/github-push: metadata\.namespace: its runs go to namespace "ci", but the bridge prepared "builds" .*-c namespace=ci\n$/);
+    assert.equal(existsSync(path.join(outdir, 'TektonBridge.template.json')), false, 'no template written');
+  });
+
   it('with clusterEndpoint and clusterCa, synthesizes no lookup and no eks: permission', async () => {
     const outdir = path.join(outRoot, 'override');
     const result = await runApp(
