@@ -15,7 +15,8 @@ import { messageOf } from './adapters/error-message.ts';
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
 const env = readRetryEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName, function: 'retry' } });
-const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The `service` dimension comes from POWERTOOLS_SERVICE_NAME (the bridge's name), as in the webhook function.
+const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The same bundled config as the webhook's: a queued creation is rendered again from it, never taken from the message.
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 const credentials = fromEnv();

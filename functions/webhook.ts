@@ -22,7 +22,8 @@ const HOUR_MS = 3_600_000;
 // Once per container: a bad environment or config fails the cold start loudly, and clients are reused.
 const env = readWebhookEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName } });
-const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The `service` dimension comes from POWERTOOLS_SERVICE_NAME: the bridge's name, so two stacks keep their metrics apart.
+const metrics = new Metrics({ namespace: 'TektonBridge' });
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
@@ -79,6 +80,9 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     secrets = await webhookSecrets.current();
   } catch (error) {
     logger.error('webhook secret unavailable', { error: (error as Error).message, ...unverifiedRequestFields(request.headers) });
+    // Every delivery is refused until this is fixed; the count is alarmed (<name>-secret-read-failures).
+    metrics.addMetric('SecretReadFailures', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     return resultFromAnswer({ status: 503, body: { deliveryId: request.headers['x-github-delivery'], error: 'the webhook secret cannot be read right now; redeliver later' } });
   } finally {
     timings.secretMs = performance.now() - started;

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** An AWS error as the SDK shapes it: `name` is the exception type (`ResourceNotFoundException`, …). */
@@ -38,7 +39,7 @@ export type AwsJsonCall = (operation: string, input: Record<string, unknown>) =>
  * client costs ~110 ms of a cold start for the one or two operations the bridge needs of a service (BENCHMARKS.md).
  */
 export function createAwsJsonCall(options: AwsJsonService): AwsJsonCall {
-  const endpoint = new URL(options.endpoint ?? `https://${options.service}.${options.region}.amazonaws.com`);
+  const endpoint = new URL(options.endpoint ?? `https://${options.service}.${options.region}.${dnsSuffixOf(options.region)}`);
   const signer = new SignatureV4({ service: options.service, region: options.region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
   const timeoutMs = options.timeoutMs ?? 3000;
   return async (operation, input) => {

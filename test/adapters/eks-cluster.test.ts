@@ -4,6 +4,7 @@ import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sd
 import { ClusterLookupError } from '../../functions/adapters/adapter-errors.ts';
 import { clusterAccessFromSettings, createClusterLookup } from '../../functions/adapters/eks-cluster.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIUPlaceholderOnlyForParsingTests\n-----END CERTIFICATE-----\n';
 
@@ -30,7 +31,7 @@ async function createCluster(eks: EKSClient, name: string): Promise<void> {
   );
 }
 
-describe('createClusterLookup against moto', { timeout: 60_000 }, () => {
+describe('createClusterLookup against moto', { timeout: 60_000, skip: skipWithout('moto_server') }, () => {
   let moto: MotoServer;
 
   before(async () => {

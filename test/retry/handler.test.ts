@@ -8,8 +8,9 @@ import { signedDelivery, type SignedDelivery } from '../support/deliveries.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_MAX_RECEIVE_COUNT, HARNESS_SECRET, startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.ts';
 import { pollOnce, queueDepth } from '../support/sqs-event-source.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
-describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', () => {
+describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', { skip: skipWithout('moto_server') }, () => {
   let bridge: BridgeHarness;
   before(async () => {
     bridge = await startBridgeHarness();
