@@ -3,6 +3,7 @@ import { parseBindingValue } from './binding-expressions.ts';
 import { compileCel, createCelEnvironment, type CelProgram, type SecretSlot } from './interceptors/cel-environment.ts';
 import {
   HYGIENE_ANNOTATIONS,
+  REPORT_SKIPPED_ANNOTATION,
   type BindingParam,
   type EventListenerConfig,
   type InterceptorConfig,
@@ -168,7 +169,7 @@ function parseEventListener(doc: Doc, lookups: Lookups): EventListenerConfig | u
   if (!Array.isArray(spec.triggers) || spec.triggers.length === 0) {
     return void findings.error(where, 'spec.triggers', `expected a non-empty list, got ${describe(spec.triggers)}`);
   }
-  const hygiene = parseHygiene(doc, findings);
+  const { reportSkipped, ...hygiene } = parseHygiene(doc, findings);
   const triggers: TriggerConfig[] = [];
   const names = new Set<string>();
   spec.triggers.forEach((item: unknown, index) => {
@@ -179,30 +180,31 @@ function parseEventListener(doc: Doc, lookups: Lookups): EventListenerConfig | u
     names.add(trigger.name);
     triggers.push(trigger);
   });
-  return { name: doc.name, namespace: doc.namespace, file: doc.file, hygiene, triggers };
+  return { name: doc.name, namespace: doc.namespace, file: doc.file, hygiene, reportSkipped, triggers };
 }
 
-function parseHygiene(doc: Doc, findings: Findings): PushHygiene {
+function parseHygiene(doc: Doc, findings: Findings): PushHygiene & { reportSkipped: boolean } {
   const where = { file: doc.file, object: doc.object };
   const metadata = doc.raw.metadata as Json;
   const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
-  const known = new Set<string>(Object.values(HYGIENE_ANNOTATIONS));
+  const known = new Set<string>([...Object.values(HYGIENE_ANNOTATIONS), REPORT_SKIPPED_ANNOTATION]);
   for (const key of Object.keys(annotations)) {
     if (key.startsWith('tekton-bridge/') && !known.has(key)) {
       findings.error(where, `metadata.annotations.${key}`, `unknown tekton-bridge annotation; known: ${[...known].join(', ')}`);
     }
   }
-  const flag = (key: string): boolean => {
+  const flag = (key: string, fallback = true): boolean => {
     const value = annotations[key];
-    if (value === undefined) return true;
+    if (value === undefined) return fallback;
     if (value === 'true' || value === true) return true;
     if (value === 'false' || value === false) return false;
     findings.error(where, `metadata.annotations.${key}`, `expected "true" or "false", got ${describe(value)}`);
-    return true;
+    return fallback;
   };
   return {
     skipDeletedBranches: flag(HYGIENE_ANNOTATIONS.skipDeletedBranches),
     skipCiMessages: flag(HYGIENE_ANNOTATIONS.skipCiMessages),
+    reportSkipped: flag(REPORT_SKIPPED_ANNOTATION, false),
   };
 }
 

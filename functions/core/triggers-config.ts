@@ -15,6 +15,8 @@ export interface EventListenerConfig {
   namespace: string | undefined;
   file: string;
   hygiene: PushHygiene;
+  /** `tekton-bridge/report-skipped: "true"`: a skipped trigger reports success with its reason to GitHub. */
+  reportSkipped?: boolean;
   triggers: TriggerConfig[];
 }
 
@@ -60,6 +62,8 @@ export interface TemplateConfig {
   params: { name: string; default: string | undefined }[];
   resourcetemplates: Record<string, unknown>[];
 }
+
+export const REPORT_SKIPPED_ANNOTATION = 'tekton-bridge/report-skipped';
 
 export const HYGIENE_ANNOTATIONS = {
   skipDeletedBranches: 'tekton-bridge/skip-deleted-branches',
