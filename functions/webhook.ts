@@ -4,7 +4,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
-import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
+import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
+import { createDeliveryReporting } from './adapters/delivery-reporting.ts';
+import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { deliveryLogFields, deliveryLogMessage } from './adapters/delivery-log.ts';
 import { readWebhookEnvironment } from './adapters/environment.ts';
 import { createRetryQueueSender } from './adapters/retry-queue.ts';
@@ -26,7 +28,11 @@ const readSecrets = createWebhookSecretSource({
   client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
   secretId: env.webhookSecretArn,
 });
-const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+// With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
+const reportDelivery = env.github
+  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, warn: (m) => logger.warn(m) })
+  : undefined;
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded only when one fails.
 const sendToRetryQueue = env.retryQueueUrl
   ? createRetryQueueSender({ region: env.region, credentials, endpoint: env.sqsEndpoint, queueUrl: env.retryQueueUrl, maxAttempts: 2, timeoutMs: 2000 })
@@ -62,10 +68,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     timings.secretMs = performance.now() - started;
   }
   // The token provider measures itself inside the API time; report it apart.
+  const kube = clusterClient(timings);
   const report = await handleDelivery(request, {
     config,
     secrets,
-    createResource: clusterResources(timings),
+    createResource: (object, options) => kube.create(object, options),
     ...(sendToRetryQueue && { enqueue: timedEnqueue(sendToRetryQueue, timings) }),
     now: () => performance.now(),
   });
@@ -73,6 +80,13 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs });
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
+  if (reportDelivery) {
+    const entries = await reportDelivery(report, kube, performance.now() - started);
+    logReportEntries(logger, entries, { deliveryId: report.deliveryId });
+    const counts = reportCounts(entries);
+    if (counts.reported > 0) metrics.addMetric('Reported', MetricUnit.Count, counts.reported);
+    if (counts.failed > 0) metrics.addMetric('ReportFailed', MetricUnit.Count, counts.failed);
+  }
   recordMetrics(report.answer.status, report.answer.body.results ?? [], durationMs);
   return resultFromAnswer(report.answer);
 }

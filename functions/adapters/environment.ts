@@ -1,4 +1,5 @@
 /** Typed readers for the Lambda environment; a missing or malformed variable is named in the error. */
+import { detailsUrlTemplateProblem } from '../core/reporting/github-report.ts';
 
 export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
@@ -68,6 +69,8 @@ export interface WebhookEnvironment {
   retryQueueUrl: string | undefined;
   /** Read at the cold start (the SQS client is only made when a creation fails). */
   sqsEndpoint: string | undefined;
+  /** Absent: nothing is reported to GitHub. */
+  github: GithubEnvironment | undefined;
 }
 
 export function readWebhookEnvironment(env: Env): WebhookEnvironment {
@@ -79,6 +82,56 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
     retryQueueUrl: queueUrlEnv(env, 'RETRY_QUEUE_URL'),
     sqsEndpoint: sqsEndpointEnv(env),
+    github: readGithubEnvironment(env),
+  };
+}
+
+export interface GithubEnvironment {
+  credentialsSecretArn: string;
+  /** Undefined: https://api.github.com. */
+  apiUrl: string | undefined;
+  detailsUrlTemplate: string | undefined;
+  /** The webhook waits at most this long for GitHub after the delivery is handled. */
+  reportBudgetMs: number;
+}
+
+/** GITHUB_CREDENTIALS_SECRET_ARN turns reporting on; GITHUB_API_URL and DETAILS_URL_TEMPLATE refine it. */
+export function readGithubEnvironment(env: Env): GithubEnvironment | undefined {
+  const credentialsSecretArn = optionalEnv(env, 'GITHUB_CREDENTIALS_SECRET_ARN');
+  if (credentialsSecretArn === undefined) return undefined;
+  const api = urlEnv(env, 'GITHUB_API_URL', 'a URL', 'https://api.github.com or https://HOST/api/v3');
+  // http:// only on loopback, where tests and a local GitHub stand-in live.
+  if (api && api.url.protocol !== 'https:' && !(api.url.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(api.url.hostname))) {
+    throw new EnvironmentError('environment variable GITHUB_API_URL must be an https:// URL');
+  }
+  const detailsUrlTemplate = optionalEnv(env, 'DETAILS_URL_TEMPLATE');
+  const problem = detailsUrlTemplate === undefined ? undefined : detailsUrlTemplateProblem(detailsUrlTemplate);
+  if (problem) throw new EnvironmentError(`environment variable DETAILS_URL_TEMPLATE ${problem}`);
+  return {
+    credentialsSecretArn,
+    apiUrl: api?.value,
+    detailsUrlTemplate,
+    reportBudgetMs: integerEnv(env, 'GITHUB_REPORT_BUDGET_MS', 3000, { min: 0, max: 8000 }),
+  };
+}
+
+export interface ReporterEnvironment {
+  region: string;
+  clusterName: string;
+  cluster: { endpoint: string; ca: string } | undefined;
+  secretsManagerEndpoint: string | undefined;
+  github: GithubEnvironment;
+}
+
+export function readReporterEnvironment(env: Env): ReporterEnvironment {
+  const github = readGithubEnvironment(env);
+  if (github === undefined) throw new EnvironmentError('environment variable GITHUB_CREDENTIALS_SECRET_ARN is not set: the reporter has nothing to report with');
+  return {
+    region: requiredEnv(env, 'AWS_REGION'),
+    clusterName: requiredEnv(env, 'CLUSTER_NAME'),
+    cluster: readClusterSettings(env),
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
+    github,
   };
 }
 

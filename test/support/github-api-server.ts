@@ -37,6 +37,8 @@ export interface GithubAppSettings {
 export interface GithubApiServerOptions {
   /** A personal access token the server accepts. */
   token?: string;
+  /** Repositories (owner/name) the token may write to; default all. Others answer 404, as GitHub hides them. */
+  tokenRepositories?: string[];
   app?: GithubAppSettings;
   /** Epoch milliseconds; default Date.now. Installation tokens expire an hour after they are issued. */
   now?: () => number;
@@ -192,6 +194,9 @@ export async function startGithubApiServer(options: GithubApiServerOptions = {})
     }
     if (caller.kind === 'none' || caller.kind === 'jwt') return unauthorized;
     if (caller.kind === 'installation' && installationFor(repository)?.id !== caller.installationId) {
+      return { status: 404, body: { message: 'Not Found' } };
+    }
+    if (caller.kind === 'token' && options.tokenRepositories && !options.tokenRepositories.map((r) => r.toLowerCase()).includes(repository.toLowerCase())) {
       return { status: 404, body: { message: 'Not Found' } };
     }
 

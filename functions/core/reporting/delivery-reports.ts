@@ -20,7 +20,7 @@ export interface DeliveryReportOptions {
  */
 export function planDeliveryReports(report: DeliveryReport, options: DeliveryReportOptions): DeliveryReportItem[] {
   const { eventListener, summary } = report;
-  if (eventListener === undefined || report.answer.status >= 400) return [];
+  if (eventListener === undefined) return [];
   const items: DeliveryReportItem[] = [];
   for (const result of report.answer.body.results ?? []) {
     const direct = (index: number, state: GithubReport['state'], description: string, run: ResourceRef | undefined): void => {
