@@ -19,7 +19,7 @@ describe('what a delivery reports', () => {
   it('renders each run with the report label, its context and the installation of an App delivery', async () => {
     const config = inlineConfig(listenerYaml('', '        - name: rev\n          value: $(body.after)'), templateYaml(['rev']));
     const created: unknown[] = [];
-    const payload = { ...pushToDefaultBranch(), installation: { id: 4242 } };
+    const payload: Record<string, any> = { ...pushToDefaultBranch(), installation: { id: 4242 } };
 
     const report = await deliver(config, async (object) => (created.push(object), { outcome: 'created' }), payload);
 
