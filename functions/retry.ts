@@ -7,6 +7,8 @@ import { readRetryEnvironment } from './adapters/environment.ts';
 import { createRetryQueueOperations } from './adapters/retry-queue.ts';
 import { parsePendingCreation, retryDelaySeconds, retryPendingCreation, type RetryDecision } from './core/retry-creation.ts';
 import { messageOf } from './adapters/error-message.ts';
+import { createUncreatedReporting } from './adapters/delivery-reporting.ts';
+import { logReportEntries } from './adapters/report-log.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
 const env = readRetryEnvironment(process.env);
@@ -21,6 +23,10 @@ const queue = createRetryQueueOperations({
   retryQueueUrl: env.retryQueueUrl,
   deadLetterQueueUrl: env.deadLetterQueueUrl,
 });
+// With GitHub credentials, a creation given up turns its pending commit status or check run into an error.
+const reportUncreated = env.github
+  ? createUncreatedReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, warn: (m) => logger.warn(m) })
+  : undefined;
 
 type RecordOutcome = 'created' | 'duplicate' | 'queued' | 'dead-lettered';
 
@@ -78,6 +84,8 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
         const letter = parsed.ok ? { pending: parsed.pending, reason, attempt } : { unreadableBody: record.body, reason, attempt };
         await queue.deadLetter(letter);
         outcome = 'dead-lettered';
+        // A permanent failure was reported as error by the webhook already; a queued one was left pending.
+        if (reportUncreated && parsed.ok && !parsed.pending.permanent) logReportEntries(logger, await reportUncreated(parsed.pending.objects, reason), { ...ids, messageId: record.messageId });
       } catch (error) {
         // Not lost: it stays on the retry queue, and SQS moves it to the dead-letter queue after maxReceiveCount.
         outcome = 'queued';

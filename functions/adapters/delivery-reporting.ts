@@ -1,5 +1,8 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { KubernetesObject } from '../core/delivery-types.ts';
 import type { DeliveryReport } from '../core/handle-delivery.ts';
+import { uncreatedRunReports } from '../core/reporting/delivery-reports.ts';
+import { createGithubPublisher } from './github-publisher.ts';
 import type { TriggersConfig } from '../core/triggers-config.ts';
 import type { GithubEnvironment } from './environment.ts';
 import { credentialsFromSecretsManager } from './github-credentials-source.ts';
@@ -43,6 +46,47 @@ export function createDeliveryReporting(options: {
     } catch (error) {
       // Reporting never changes the delivery's answer, not even when it breaks.
       return [{ source: 'webhook', outcome: 'failed', reason: `reporting crashed: ${messageOf(error)}` }];
+    }
+  };
+}
+
+/**
+ * The retry function's reporting: what it parks in the dead-letter queue is reported as `error` with the reason,
+ * on the check run or status a queued creation left pending.
+ */
+export function createUncreatedReporting(options: {
+  github: GithubEnvironment;
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  secretsManagerEndpoint: string | undefined;
+  warn: (message: string) => void;
+}): (objects: readonly KubernetesObject[], reason: string) => Promise<ReportEntry[]> {
+  const { github } = options;
+  const access = createGithubReporting({
+    readCredentials: credentialsFromSecretsManager({
+      client: createSecretValueReader({ region: options.region, credentials: options.credentials, endpoint: options.secretsManagerEndpoint }),
+      secretId: github.credentialsSecretArn,
+    }),
+    apiUrl: github.apiUrl,
+    warn: options.warn,
+  });
+  return async (objects, reason) => {
+    const reports = uncreatedRunReports(objects, reason, github.detailsUrlTemplate);
+    if (reports.length === 0) return [];
+    try {
+      const reporting = await access();
+      if (!reporting.on) return [{ source: 'webhook', outcome: 'ignored', reason: reporting.reason }];
+      const publish = createGithubPublisher(reporting.api, { findExisting: true });
+      return await Promise.all(
+        reports.map(async (report): Promise<ReportEntry> => {
+          const result = await publish(report);
+          const base = { source: 'retry' as const, run: report.run, state: report.state, context: report.target.context };
+          if (result.outcome === 'published') return { ...base, outcome: 'reported', reason: 'the creation was given up: reported with the dead letter', description: report.description };
+          return { ...base, outcome: result.outcome === 'refused' ? 'refused' : 'failed', reason: result.reason };
+        }),
+      );
+    } catch (error) {
+      return [{ source: 'retry', outcome: 'failed', reason: `reporting crashed: ${messageOf(error)}` }];
     }
   };
 }

@@ -149,6 +149,9 @@ export interface RetryEnvironment {
   /** The wait after a failed retry doubles from this, up to `backoffMaxSeconds`. */
   backoffBaseSeconds: number;
   backoffMaxSeconds: number;
+  secretsManagerEndpoint: string | undefined;
+  /** Absent: a creation given up is not reported to GitHub. */
+  github: GithubEnvironment | undefined;
 }
 
 /** SQS allows a visibility timeout of at most 12 hours. */
@@ -174,6 +177,8 @@ export function readRetryEnvironment(env: Env): RetryEnvironment {
     maxAttempts: integerEnv(env, 'RETRY_MAX_ATTEMPTS', 16, { min: 2, max: 100 }),
     backoffBaseSeconds,
     backoffMaxSeconds,
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
+    github: readGithubEnvironment(env),
   };
 }
 

@@ -14,7 +14,7 @@ export const DEFAULT_LEASE_MS = 60_000;
 const RECONCILE_CONCURRENCY = 4;
 const RUN_KINDS = ['PipelineRun', 'TaskRun'] as const;
 
-export type ReportSource = 'webhook' | 'event' | 'schedule';
+export type ReportSource = 'webhook' | 'event' | 'schedule' | 'retry';
 
 /** One report (or failure to report) for the log, with what and why. */
 export interface ReportEntry {

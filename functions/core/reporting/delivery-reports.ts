@@ -1,5 +1,7 @@
 import type { DeliveryReport } from '../handle-delivery.ts';
-import type { ResourceRef } from '../delivery-types.ts';
+import type { KubernetesObject, ResourceRef } from '../delivery-types.ts';
+import { ANNOTATIONS } from '../render-resources.ts';
+import { REPORT_ANNOTATIONS } from './run-annotations.ts';
 import { clipDescription, contextName, detailsUrlOf, reportTargetOf, type GithubReport } from './github-report.ts';
 
 /** What the webhook tells GitHub about one delivery: runs it created, through their annotations; the rest at once. */
@@ -47,4 +49,23 @@ export function planDeliveryReports(report: DeliveryReport, options: DeliveryRep
     }
   }
   return items;
+}
+
+/**
+ * Runs that will never be created (the retry function parked them in the dead-letter queue): `error` with the reason,
+ * on the contexts their rendered annotations name, so a commit does not stay pending for ever.
+ */
+export function uncreatedRunReports(objects: readonly KubernetesObject[], reason: string, detailsUrlTemplate: string | undefined): GithubReport[] {
+  return objects.flatMap((object) => {
+    const annotations = object.metadata.annotations ?? {};
+    const target = reportTargetOf({
+      repository: annotations[ANNOTATIONS.repository],
+      commit: annotations[ANNOTATIONS.commit],
+      context: annotations[REPORT_ANNOTATIONS.context],
+      installationId: annotations[REPORT_ANNOTATIONS.installationId],
+    });
+    if (typeof target === 'string') return [];
+    const run = { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+    return [{ target, state: 'error' as const, description: clipDescription(`Not created: ${reason}`), detailsUrl: detailsUrlOf(detailsUrlTemplate, run), run, checkRunId: undefined }];
+  });
 }
