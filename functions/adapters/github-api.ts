@@ -25,7 +25,7 @@ export type GithubAnswer =
       ok: false;
       status: number | undefined;
       reason: string;
-      /** May pass: 5xx, timeouts, connection errors, rate limits. Otherwise GitHub will not take this call. */
+      /** May pass: 5xx, timeouts, connection errors, rate limits, bad credentials. Otherwise GitHub will not take this call. */
       retryable: boolean;
       rateLimited: boolean;
     };
@@ -188,7 +188,8 @@ function failureOf(error: unknown, route: string, nowMs: number, timedOut: boole
     const kind = primary ? 'rate limit' : 'secondary rate limit';
     return { waitMs, answer: { ok: false, status, retryable: true, rateLimited: true, reason: `GitHub's ${kind} (${status}) holds ${what} for ${Math.ceil(waitMs / 1000)} s: ${said}` } };
   }
-  const retryable = status === undefined || status >= 500;
+  // 401: the credentials are wrong or revoked, which a person fixes in the secret; the reports wait for them.
+  const retryable = status === undefined || status >= 500 || status === 401;
   return { answer: { ok: false, status, retryable, rateLimited: false, reason: `GitHub answered ${status} to ${what}: ${said}` } };
 }
 

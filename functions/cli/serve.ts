@@ -121,9 +121,13 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   const every = options.github?.reconcileEveryMs ?? 60_000;
   if (reporting && every > 0) {
     const tick = async (): Promise<void> => {
-      const summary = await reporting.reconcile(namespaces, Date.now() + every);
-      logReportEntries(logger, summary.entries);
-      if (summary.problem) logger.warn('reconciliation incomplete', { listed: summary.listed, reported: summary.reported, problem: summary.problem });
+      try {
+        const summary = await reporting.reconcile(namespaces, Date.now() + every);
+        logReportEntries(logger, summary.entries);
+        if (summary.problem) logger.warn('reconciliation incomplete', { listed: summary.listed, reported: summary.reported, problem: summary.problem });
+      } catch (error) {
+        logger.error('reconciliation crashed', { error: (error as Error).message });
+      }
       if (!stopped) timer = setTimeout(() => void tick(), every);
     };
     timer = setTimeout(() => void tick(), every);
