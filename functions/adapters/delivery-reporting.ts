@@ -75,7 +75,7 @@ export function createUncreatedReporting(options: {
     if (reports.length === 0) return [];
     try {
       const reporting = await access();
-      if (!reporting.on) return [{ source: 'webhook', outcome: 'ignored', reason: reporting.reason }];
+      if (!reporting.on) return [{ source: 'retry', outcome: 'ignored', reason: reporting.reason }];
       const publish = createGithubPublisher(reporting.api, { findExisting: true });
       return await Promise.all(
         reports.map(async (report): Promise<ReportEntry> => {
