@@ -23,6 +23,7 @@ import { bodyDigestOf } from '../functions/core/resource-names.ts';
 import { verifyDelivery } from '../functions/core/verify-delivery.ts';
 import { signedDelivery } from '../test/support/deliveries.ts';
 import { pushToDefaultBranch } from '../test/support/github-examples.ts';
+import { startGithubApiServer } from '../test/support/github-api-server.ts';
 import { startKubeApiServer } from '../test/support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer } from '../test/support/moto-server.ts';
 
@@ -70,6 +71,7 @@ const apiGatewayEvent = (delivery: { headers: Record<string, string>; body: Buff
 const built = await buildFunctions({ outRoot: join(work, 'dist') });
 const webhook = built.find((fn) => fn.name === 'webhook');
 const retry = built.find((fn) => fn.name === 'retry');
+const reporter = built.find((fn) => fn.name === 'reporter');
 if (!webhook) throw new Error('no webhook bundle');
 const webhookBundle = resolve(webhook.outdir, 'index.mjs');
 const helloBundle = await bundleEntry('hello', readFileSync('test/fixtures/lambda/hello.ts', 'utf8'));
@@ -83,6 +85,7 @@ const dependencyEntries: Record<string, string> = {
   'node:https (Kubernetes API)': "import https from 'node:https'; globalThis.x = https.Agent;",
   '@aws-sdk/client-secrets-manager (not bundled)': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; globalThis.x = new SecretsManagerClient({ region: 'us-east-1' });",
   '@aws-sdk/client-eks (not bundled)': "import { EKSClient } from '@aws-sdk/client-eks'; globalThis.x = new EKSClient({ region: 'us-east-1' });",
+  '@octokit/request + @octokit/auth-app (GitHub reporting: loaded on the first report)': "import { request } from '@octokit/request'; import { createAppAuth } from '@octokit/auth-app'; globalThis.x = [request, createAppAuth];",
   "@kubernetes/client-node's API client (not bundled)": "import { KubeConfig, CustomObjectsApi } from '@kubernetes/client-node'; globalThis.x = [KubeConfig, CustomObjectsApi];",
 };
 const dependencyBundles: Record<string, string> = Object.fromEntries(
@@ -103,10 +106,15 @@ await writeFunctionAssets('test/fixtures/triggers/cel-features', join(celFeature
 const celFeaturesBundle = resolve(celFeaturesDir, 'index.mjs');
 
 // --- The outside world on loopback.
-const [moto, api] = await Promise.all([startMotoServer(), startKubeApiServer({ eks: { clusterName: 'bench', region: 'us-east-1' } })]);
+const [moto, api, github] = await Promise.all([
+  startMotoServer(),
+  startKubeApiServer({ eks: { clusterName: 'bench', region: 'us-east-1' } }),
+  startGithubApiServer({ token: 'ghp_bench' }),
+]);
 try {
   const secrets = new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS });
   const secretArn = (await secrets.send(new CreateSecretCommand({ Name: 'bench', SecretString: 'bench-secret' }))).ARN as string;
+  const githubSecretArn = (await secrets.send(new CreateSecretCommand({ Name: 'bench-github', SecretString: '{"token":"ghp_bench"}' }))).ARN as string;
   const lambdaEnv: NodeJS.ProcessEnv = {
     ...process.env,
     AWS_REGION: 'us-east-1',
@@ -120,6 +128,8 @@ try {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
+  // The same function reporting to GitHub: the first report loads the octokit libraries and reports pending.
+  const reportingEnv: NodeJS.ProcessEnv = { ...lambdaEnv, GITHUB_CREDENTIALS_SECRET_ARN: githubSecretArn, GITHUB_API_URL: github.url };
 
   // --- Cold: whole fresh processes, interleaved so machine noise hits every series alike.
   const events: string[] = [];
@@ -128,7 +138,13 @@ try {
     writeFileSync(file, apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: 'bench-secret', deliveryId: `cold-${i}` })));
     events.push(file);
   }
-  const cold = { node: [] as number[], hello: [] as number[], webhook: [] as number[], importMs: [] as number[], celFeaturesImportMs: [] as number[] };
+  const reportingEvents: string[] = [];
+  for (let i = 0; i < COLD_RUNS; i += 1) {
+    const file = join(work, `event-reporting-${i}.json`);
+    writeFileSync(file, apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: 'bench-secret', deliveryId: `cold-reporting-${i}` })));
+    reportingEvents.push(file);
+  }
+  const cold = { node: [] as number[], hello: [] as number[], webhook: [] as number[], importMs: [] as number[], webhookReporting: [] as number[], importReportingMs: [] as number[], celFeaturesImportMs: [] as number[] };
   const dependencyImportMs: Record<string, number[]> = Object.fromEntries(Object.keys(dependencyBundles).map((k) => [k, []]));
   for (let i = 0; i < COLD_RUNS; i += 1) {
     cold.node.push((await runProcess(['-e', ''], lambdaEnv)).ms);
@@ -136,12 +152,15 @@ try {
     cold.webhook.push((await runProcess(['bench/invoke-once.mjs', pathToFileURL(webhookBundle).href, events[i] as string], lambdaEnv)).ms);
     cold.importMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(webhookBundle).href], lambdaEnv)).stdout));
     cold.celFeaturesImportMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(celFeaturesBundle).href], lambdaEnv)).stdout));
+    cold.webhookReporting.push((await runProcess(['bench/invoke-once.mjs', pathToFileURL(webhookBundle).href, reportingEvents[i] as string], reportingEnv)).ms);
+    cold.importReportingMs.push(Number((await runProcess(['bench/import-once.mjs', pathToFileURL(webhookBundle).href], reportingEnv)).stdout));
     for (const [name, file] of Object.entries(dependencyBundles)) {
       const once = file.endsWith('.cjs') ? ['bench/require-once.cjs', file] : ['bench/import-once.mjs', pathToFileURL(file).href];
       dependencyImportMs[name]?.push(Number((await runProcess(once, lambdaEnv)).stdout));
     }
   }
-  if (api.objects.length !== COLD_RUNS) throw new Error(`expected ${COLD_RUNS} PipelineRuns, found ${api.objects.length}`);
+  if (api.objects.length !== 2 * COLD_RUNS) throw new Error(`expected ${2 * COLD_RUNS} PipelineRuns, found ${api.objects.length}`);
+  if (github.statuses.length !== COLD_RUNS) throw new Error(`expected ${COLD_RUNS} pending statuses, found ${github.statuses.length}`);
 
   // --- Peak RSS of a cold process handling a 6 MB push.
   const bigPush = { ...pushToDefaultBranch(), padding: 'x'.repeat(6_000_000 - 8_000) };
@@ -250,6 +269,7 @@ try {
     bundle: {
       webhook: size(webhookBundle),
       retry: retry ? size(resolve(retry.outdir, 'index.mjs')) : undefined,
+      reporter: reporter ? size(resolve(reporter.outdir, 'index.mjs')) : undefined,
       hello: size(helloBundle),
       celChunks: Object.fromEntries(Object.keys(celChunks).map((name) => [name, size(dependencyBundles[name] as string)])),
       largestPackages: webhook.largestInputs,
@@ -262,6 +282,8 @@ try {
       ratioToHello: round(median(cold.webhook) / median(cold.hello)),
       webhookImportMs: round(median(cold.importMs)),
       webhookWithCelFeaturesImportMs: round(median(cold.celFeaturesImportMs)),
+      webhookReportingDeliveryMs: round(median(cold.webhookReporting)),
+      webhookImportWithCredentialsMs: round(median(cold.importReportingMs)),
       dependencyImportMs: Object.fromEntries(Object.entries(dependencyCosts).map(([k, v]) => [k, { importMs: v, beyondEmptyMs: round(v - baseline) }])),
     },
     memory: { peakRssMiB6MBPush: peakRssMiB, peakRssMiBHello: helloRssMiB },
@@ -278,6 +300,8 @@ try {
     'cold ratio webhook ÷ hello (target ≤ 3)': { value: results.cold.ratioToHello },
     'import of the bundle, median ms': { value: results.cold.webhookImportMs },
     'import with a config using RE2 + YAML, median ms': { value: results.cold.webhookWithCelFeaturesImportMs },
+    'cold delivery reporting pending to GitHub, median ms': { value: results.cold.webhookReportingDeliveryMs },
+    'import of the bundle with GitHub credentials set, median ms': { value: results.cold.webhookImportWithCredentialsMs },
     'warm total p50 / p99 ms': { value: `${results.warm.totalMs.p50} / ${results.warm.totalMs.p99}` },
     'warm overhead beyond API p50 / p99 ms (≤ 2 / 10)': { value: `${results.warm.overheadMs.p50} / ${results.warm.overheadMs.p99}` },
     '6 MB verify, raw HMAC ÷ bridge (≥ 0.9)': { value: results.verification6MB.rawOverBridge },
@@ -292,6 +316,6 @@ try {
   console.table(byCommits);
   console.table(byTriggers);
 } finally {
-  await Promise.all([moto.stop(), api.stop()]);
+  await Promise.all([moto.stop(), api.stop(), github.stop()]);
   rmSync(work, { recursive: true, force: true });
 }

@@ -148,7 +148,7 @@ describe('infra/app.ts', () => {
     const outdir = path.join(outRoot, 'namespace');
     const result = await runApp({ clusterName: 'demo', namespace: 'builds' }, outdir);
     assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, /^tekton-bridge: triggers\/event-listener\.yaml: EventListener\/github-push: metadata\.namespace: its runs go to namespace "ci", but the bridge prepared "builds" .*-c namespace=ci\n$/);
+    assert.match(result.stderr, /^tekton-bridge: triggers\/event-listener\.yaml: EventListener\/github-push: metadata\.namespace: the runs of trigger default-branch go to namespace "ci", but the bridge prepared "builds" .*-c namespace=ci\n$/);
     assert.equal(existsSync(path.join(outdir, 'TektonBridge.template.json')), false, 'no template written');
   });
 

@@ -127,6 +127,7 @@ const cases: Case[] = [
       assert.deepEqual(Object.keys(object.metadata.labels ?? {}).sort(), [
         'example.com/author',
         'example.com/branch',
+        'tekton-bridge/report',
         'triggers.tekton.dev/eventlistener',
         'triggers.tekton.dev/trigger',
         'triggers.tekton.dev/triggers-eventid',
