@@ -11,6 +11,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { signedDelivery } from '../test/support/deliveries.ts';
 import { startEksFront } from '../test/support/eks-front.ts';
 import { pushToDefaultBranch } from '../test/support/github-examples.ts';
+import { startGithubApiServer } from '../test/support/github-api-server.ts';
 import { createMacKey } from '../test/support/kms-mac-key.ts';
 import { startKubeApiServer } from '../test/support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer } from '../test/support/moto-server.ts';
@@ -26,6 +27,8 @@ export interface DeployedBridge {
   webhook: Record<string, SynthesizedFunction>;
   /** The environment of the deployed path (CLUSTER_ENDPOINT and CLUSTER_CA set, as the stack sets them). */
   deployedEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
+  /** The deployed path with reporting to GitHub on, as the stack sets it given `githubCredentialsSecretArn`. */
+  reportingEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
   /** The DescribeCluster path: the same, without CLUSTER_ENDPOINT and CLUSTER_CA. */
   describeEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
   /** A new signed push (its own head commit, so its own PipelineRun) as an API Gateway event file. */
@@ -54,12 +57,16 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     const eksFront = await startEksFront({ upstream: moto.endpoint, serving: { endpoint: apiUrl, caPem: api.caPem } });
     stops.push(eksFront.stop);
     const eksUrl = await behind(eksFront.endpoint);
+    const github = await startGithubApiServer({ token: 'ghp_bench' });
+    stops.push(github.stop);
+    const githubUrl = await behind(github.url);
 
     const secretArn = (await new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateSecretCommand({ Name: 'bench-webhook', SecretString: BENCH_SECRET }))).ARN as string;
     await new EKSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(
       new CreateClusterCommand({ name: BENCH_CLUSTER, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: {} }),
     );
     const macKeyArn = await createMacKey(moto.endpoint);
+    const githubSecretArn = (await new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateSecretCommand({ Name: 'bench-github', SecretString: '{"token":"ghp_bench"}' }))).ARN as string;
     const queueUrl = (await new SQSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateQueueCommand({ QueueName: 'bench-retry' }))).QueueUrl as string;
 
     // The stack gets the cluster's endpoint and CA as context, as a user who knows them would give them.
@@ -112,6 +119,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
         AWS_ENDPOINT_URL_EKS: eksUrl,
       };
     };
+    const reportingEnv = (fn: SynthesizedFunction): NodeJS.ProcessEnv => ({ ...deployedEnv(fn), GITHUB_CREDENTIALS_SECRET_ARN: githubSecretArn, GITHUB_API_URL: githubUrl });
     const describeEnv = (fn: SynthesizedFunction): NodeJS.ProcessEnv => {
       const { CLUSTER_ENDPOINT: _endpoint, CLUSTER_CA: _ca, ...env } = deployedEnv(fn);
       return env;
@@ -135,6 +143,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     return {
       webhook,
       deployedEnv,
+      reportingEnv,
       describeEnv,
       newEvent,
       created: () => api.objects.length,

@@ -56,6 +56,7 @@ const dependencyEntries: Record<string, string> = {
   'node:http + node:https, as the bundle imports them': "import http from 'node:http'; import https from 'node:https'; globalThis.x = [http.Agent, https.Agent];",
   'yaml (not bundled: the config ships as JSON)': "import { parseAllDocuments } from 'yaml'; globalThis.x = parseAllDocuments('a: 1');",
   '@aws-sdk/client-secrets-manager (not bundled: one signed POST)': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; globalThis.x = new SecretsManagerClient({ region: 'us-east-1' });",
+  '@octokit/request + @octokit/auth-app (GitHub reporting: loaded on the first report)': "import { request } from '@octokit/request'; import { createAppAuth } from '@octokit/auth-app'; globalThis.x = [request, createAppAuth];",
   '@aws-sdk/client-eks (not bundled: one signed GET)': "import { EKSClient } from '@aws-sdk/client-eks'; globalThis.x = new EKSClient({ region: 'us-east-1' });",
 };
 
@@ -91,6 +92,7 @@ try {
     { name: 'floor ÷ hello world', a: deliver(floor, deployed), b: deliver(hello, deployed) },
     { name: 'webhook with --enable-source-maps ÷ without', a: deliver(webhookBundle, sourceMapsOn), b: deliver(webhookBundle, sourceMapsOff) },
     { name: 'webhook with a V8 compile cache ÷ without', a: deliver(webhookBundle, compileCached), b: deliver(webhookBundle, deployed) },
+    { name: 'webhook reporting to GitHub ÷ not reporting', a: deliver(webhookBundle, bridge.reportingEnv(webhook)), b: deliver(webhookBundle, deployed) },
   ];
   const against = bridge.webhook.against;
   if (against) {

@@ -11,11 +11,14 @@ import { createRetryQueueOperations } from './adapters/retry-queue.ts';
 import type { PendingCreation } from './core/delivery-types.ts';
 import { parsePendingCreation, renderPendingCreation, retryDelaySeconds, retryPendingCreation, type RenderedCreation, type RetryDecision } from './core/retry-creation.ts';
 import { messageOf } from './adapters/error-message.ts';
+import { createUncreatedReporting } from './adapters/delivery-reporting.ts';
+import { logReportEntries } from './adapters/report-log.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, same token, same transport.
 const env = readRetryEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName, function: 'retry' } });
-const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The `service` dimension comes from POWERTOOLS_SERVICE_NAME (the bridge's name), as in the webhook function.
+const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The same bundled config as the webhook's: a queued creation is rendered again from it, never taken from the message.
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 const credentials = fromEnv();
@@ -29,6 +32,10 @@ const queue = createRetryQueueOperations({
   deadLetterQueueUrl: env.deadLetterQueueUrl,
   mac,
 });
+// With GitHub credentials, a creation given up turns its pending commit status or check run into an error.
+const reportUncreated = env.github
+  ? createUncreatedReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, warn: (m) => logger.warn(m) })
+  : undefined;
 
 type RecordOutcome = 'created' | 'duplicate' | 'queued' | 'dead-lettered';
 
@@ -101,6 +108,11 @@ async function settleRecord(record: SQSRecord): Promise<{ messageId: string; don
         ({ reason, nextAttemptSeconds } = await postpone(record, attempt, `${reason}; the dead-letter queue could not be written (${messageOf(error)})`));
       }
       break;
+  }
+
+  // A permanent failure was reported as error by the webhook already; a queued one was left pending until now.
+  if (outcome === 'dead-lettered' && reportUncreated && accepted.ok && !accepted.pending.permanent) {
+    logReportEntries(logger, await reportUncreated(accepted.rendered.objects, reason ?? decision.outcome), { ...ids, messageId: record.messageId });
   }
 
   const fields = {

@@ -4,7 +4,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
-import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
+import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
+import { createDeliveryReporting } from './adapters/delivery-reporting.ts';
+import { createWithReadBack } from './adapters/kubernetes-api.ts';
+import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { deliveryLogFields, deliveryLogMessage, unverifiedRequestFields } from './adapters/delivery-log.ts';
 import { readWebhookEnvironment } from './adapters/environment.ts';
 import { createRetryMessageMac } from './adapters/retry-message-mac.ts';
@@ -22,7 +25,8 @@ const HOUR_MS = 3_600_000;
 // Once per container: a bad environment or config fails the cold start loudly, and clients are reused.
 const env = readWebhookEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName } });
-const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The `service` dimension comes from POWERTOOLS_SERVICE_NAME: the bridge's name, so two stacks keep their metrics apart.
+const metrics = new Metrics({ namespace: 'TektonBridge' });
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
@@ -37,7 +41,11 @@ const webhookSecrets = createWebhookSecretSource({
 const readTriggerSecrets =
   config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
-const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
+const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
+// With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
+const reportDelivery = env.github
+  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, warn: (m) => logger.warn(m) })
+  : undefined;
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
 const sendToRetryQueue =
   env.retryQueueUrl && env.retryMessageMacKeyArn
@@ -79,12 +87,16 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     secrets = await webhookSecrets.current();
   } catch (error) {
     logger.error('webhook secret unavailable', { error: (error as Error).message, ...unverifiedRequestFields(request.headers) });
+    // Every delivery is refused until this is fixed; the count is alarmed (<name>-secret-read-failures).
+    metrics.addMetric('SecretReadFailures', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     return resultFromAnswer({ status: 503, body: { deliveryId: request.headers['x-github-delivery'], error: 'the webhook secret cannot be read right now; redeliver later' } });
   } finally {
     timings.secretMs = performance.now() - started;
   }
   const triggerSecrets: TriggerSecretStore | undefined = await pendingTriggerSecrets;
   // The token provider measures itself inside the API time; report it apart.
+  const kube = clusterClient(timings);
   const report = await handleDelivery(request, {
     config,
     secrets,
@@ -99,7 +111,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     },
     wallClock: Date.now,
     maxPushAgeMs: env.maxPushAgeHours * HOUR_MS,
-    createResource: clusterResources(timings),
+    createResource: createWithReadBack(kube),
     ...(sendToRetryQueue && { enqueue: timedEnqueue(sendToRetryQueue, timings) }),
     now: () => performance.now(),
   });
@@ -107,6 +119,13 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs }, request.headers);
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
+  if (reportDelivery) {
+    const entries = await reportDelivery(report, kube, performance.now() - started);
+    logReportEntries(logger, entries, { deliveryId: report.deliveryId });
+    const counts = reportCounts(entries);
+    if (counts.reported > 0) metrics.addMetric('Reported', MetricUnit.Count, counts.reported);
+    if (counts.failed > 0) metrics.addMetric('ReportFailed', MetricUnit.Count, counts.failed);
+  }
   recordMetrics(report.answer.status, report.answer.body.results ?? [], durationMs);
   return resultFromAnswer(report.answer);
 }

@@ -1,17 +1,22 @@
-// The CDK app: `npx cdk synth -c clusterName=NAME` (cdk.json runs `node infra/app.ts`).
-// Context keys: clusterName (required), namespace, webhookSecretArn, clusterEndpoint + clusterCa,
-// alarmEmail, stackName, triggersDir. It refuses to synthesize an invalid trigger configuration,
-// and runs the cdk-nag AWS Solutions checks on every synth.
+// The CDK app: `npx cdk synth -c clusterName=NAME` (cdk.json runs `node infra/app.ts`). The context keys are those of
+// infra/bridge-settings.ts (README: "Deploy on AWS"). It refuses to synthesize an invalid trigger configuration, and
+// runs the cdk-nag AWS Solutions checks on every synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { assertValidTriggers } from './function-bundling.ts';
-import { readBridgeSettings, TektonBridgeStack } from './tekton-bridge-stack.ts';
+import { readBridgeSettings } from './bridge-settings.ts';
+import { TektonBridgeStack } from './tekton-bridge-stack.ts';
+import { WebhookFrontAclStack } from './webhook-front-acl.ts';
 
-const app = new App();
+// Synthesized explicitly below, and only when everything was built: a configuration error leaves no template behind.
+const app = new App({ autoSynth: false });
 try {
-  const { stackName, ...settings } = readBridgeSettings(app.node);
-  await assertValidTriggers(settings.triggersDir);
-  new TektonBridgeStack(app, 'TektonBridge', { stackName, ...settings });
+  const { githubHookCidrs, ...settings } = readBridgeSettings(app.node);
+  // The construct loads the trigger configuration itself: an invalid one throws here, naming file, object and field.
+  new TektonBridgeStack(app, 'TektonBridge', settings);
+  // The web ACL of the optional front: CloudFront's must live in us-east-1, so it is a stack of its own, deployed first.
+  if (githubHookCidrs !== undefined) {
+    new WebhookFrontAclStack(app, 'TektonBridgeFrontAcl', { stackName: `${settings.stackName}-front-acl`, env: { region: 'us-east-1' }, githubHookCidrs });
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
 } catch (error) {

@@ -31,6 +31,7 @@ export interface BuildFunctionsOptions {
 export const lambdaFunctions = [
   { name: 'webhook', required: true },
   { name: 'retry', required: false },
+  { name: 'reporter', required: false },
 ] as const;
 
 export async function buildFunctions(options: BuildFunctionsOptions = {}): Promise<BuiltFunction[]> {

@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 import { AwsServiceError, awsErrorOf, createSignedAwsRequest } from './signed-aws-request.ts';
 
 export { AwsServiceError } from './signed-aws-request.ts';
@@ -29,7 +30,7 @@ export function createAwsJsonCall(options: AwsJsonService): AwsJsonCall {
     service: options.service,
     region: options.region,
     credentials: options.credentials,
-    endpoint: new URL(options.endpoint ?? `https://${options.service}.${options.region}.amazonaws.com`),
+    endpoint: new URL(options.endpoint ?? `https://${options.service}.${options.region}.${dnsSuffixOf(options.region)}`),
     what: options.title,
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
   });

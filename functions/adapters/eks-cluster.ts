@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ClusterLookupError } from './adapter-errors.ts';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 import { messageOf } from './error-message.ts';
 import { awsErrorOf, createSignedAwsRequest } from './signed-aws-request.ts';
 
@@ -31,7 +32,7 @@ export function createClusterLookup(options: {
     service: 'eks',
     region,
     credentials: options.credentials,
-    endpoint: new URL(options.endpoint ?? `https://eks.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`),
+    endpoint: new URL(options.endpoint ?? `https://eks.${region}.${dnsSuffixOf(region)}`),
     what: 'EKS',
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
   });

@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { EksTokenError } from './adapter-errors.ts';
 import { messageOf } from './error-message.ts';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 
 /** A bearer token for an EKS cluster, and when a kubectl-style client should stop using it. */
 export interface EksToken {
@@ -105,7 +106,7 @@ export function createEksTokenProvider(options: {
 }
 
 function stsHostname(region: string): string {
-  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const suffix = dnsSuffixOf(region);
   return `sts.${region}.${suffix}`;
 }
 

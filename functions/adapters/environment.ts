@@ -1,4 +1,5 @@
 /** Typed readers for the Lambda environment; a missing or malformed variable is named in the error. */
+import { detailsUrlTemplateProblem } from '../core/reporting/github-report.ts';
 
 export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
@@ -79,6 +80,8 @@ export interface WebhookEnvironment {
   maxPushAgeHours: number;
   /** How long after the current secret version was created the previous one still verifies (0: never). */
   previousSecretGraceHours: number;
+  /** Absent: nothing is reported to GitHub. */
+  github: GithubEnvironment | undefined;
 }
 
 export function readWebhookEnvironment(env: Env): WebhookEnvironment {
@@ -101,6 +104,56 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     kmsEndpoint: kmsEndpointEnv(env),
     maxPushAgeHours: integerEnv(env, 'MAX_PUSH_AGE_HOURS', DEFAULT_MAX_PUSH_AGE_HOURS, { min: 0, max: 8760 }),
     previousSecretGraceHours: integerEnv(env, 'PREVIOUS_SECRET_GRACE_HOURS', DEFAULT_PREVIOUS_SECRET_GRACE_HOURS, { min: 0, max: 720 }),
+    github: readGithubEnvironment(env),
+  };
+}
+
+export interface GithubEnvironment {
+  credentialsSecretArn: string;
+  /** Undefined: https://api.github.com. */
+  apiUrl: string | undefined;
+  detailsUrlTemplate: string | undefined;
+  /** The webhook waits at most this long for GitHub after the delivery is handled. */
+  reportBudgetMs: number;
+}
+
+/** GITHUB_CREDENTIALS_SECRET_ARN turns reporting on; GITHUB_API_URL and DETAILS_URL_TEMPLATE refine it. */
+export function readGithubEnvironment(env: Env): GithubEnvironment | undefined {
+  const credentialsSecretArn = optionalEnv(env, 'GITHUB_CREDENTIALS_SECRET_ARN');
+  if (credentialsSecretArn === undefined) return undefined;
+  const api = urlEnv(env, 'GITHUB_API_URL', 'a URL', 'https://api.github.com or https://HOST/api/v3');
+  // http:// only on loopback, where tests and a local GitHub stand-in live.
+  if (api && api.url.protocol !== 'https:' && !(api.url.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(api.url.hostname))) {
+    throw new EnvironmentError('environment variable GITHUB_API_URL must be an https:// URL');
+  }
+  const detailsUrlTemplate = optionalEnv(env, 'DETAILS_URL_TEMPLATE');
+  const problem = detailsUrlTemplate === undefined ? undefined : detailsUrlTemplateProblem(detailsUrlTemplate);
+  if (problem) throw new EnvironmentError(`environment variable DETAILS_URL_TEMPLATE ${problem}`);
+  return {
+    credentialsSecretArn,
+    apiUrl: api?.value,
+    detailsUrlTemplate,
+    reportBudgetMs: integerEnv(env, 'GITHUB_REPORT_BUDGET_MS', 3000, { min: 0, max: 8000 }),
+  };
+}
+
+export interface ReporterEnvironment {
+  region: string;
+  clusterName: string;
+  cluster: { endpoint: string; ca: string } | undefined;
+  secretsManagerEndpoint: string | undefined;
+  github: GithubEnvironment;
+}
+
+export function readReporterEnvironment(env: Env): ReporterEnvironment {
+  const github = readGithubEnvironment(env);
+  if (github === undefined) throw new EnvironmentError('environment variable GITHUB_CREDENTIALS_SECRET_ARN is not set: the reporter has nothing to report with');
+  return {
+    region: requiredEnv(env, 'AWS_REGION'),
+    clusterName: requiredEnv(env, 'CLUSTER_NAME'),
+    cluster: readClusterSettings(env),
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
+    github,
   };
 }
 
@@ -127,6 +180,9 @@ export interface RetryEnvironment {
   /** The wait after a failed retry doubles from this, up to `backoffMaxSeconds`. */
   backoffBaseSeconds: number;
   backoffMaxSeconds: number;
+  secretsManagerEndpoint: string | undefined;
+  /** Absent: a creation given up is not reported to GitHub. */
+  github: GithubEnvironment | undefined;
 }
 
 /** SQS allows a visibility timeout of at most 12 hours. */
@@ -155,6 +211,8 @@ export function readRetryEnvironment(env: Env): RetryEnvironment {
     maxAttempts: integerEnv(env, 'RETRY_MAX_ATTEMPTS', 16, { min: 2, max: 100 }),
     backoffBaseSeconds,
     backoffMaxSeconds,
+    secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
+    github: readGithubEnvironment(env),
   };
 }
 

@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DeliveryRequest } from '../core/delivery-types.ts';
 import type { DeliveryReport } from '../core/handle-delivery.ts';
+import { MAX_EVENT_BYTES, type TektonEventAnswer } from '../core/reporting/handle-tekton-event.ts';
 
 export interface WebhookServerOptions {
   handle: (request: DeliveryRequest) => Promise<DeliveryReport>;
   maxBodyBytes: number;
   onError?: (error: unknown) => void;
+  /** `POST /tekton/events`, when the bridge reports to GitHub. */
+  handleTektonEvent?: (request: { headers: Record<string, string | undefined>; body: Uint8Array; receivedBytes: number }) => Promise<TektonEventAnswer>;
 }
 
 const WEBHOOK_PATH = /^\/webhook(\/[^/?]*)?\/?(\?.*)?$/;
@@ -28,6 +31,15 @@ export function createWebhookServer(options: WebhookServerOptions): Server {
 async function route(req: IncomingMessage, res: ServerResponse, options: WebhookServerOptions): Promise<void> {
   const url = req.url ?? '/';
   if (url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
+  if (options.handleTektonEvent && /^\/tekton\/events\/?(\?.*)?$/.test(url)) {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return sendJson(res, 405, { error: `${req.method} is not allowed: Tekton's events are POSTed` });
+    }
+    const { body, receivedBytes } = await readBody(req, MAX_EVENT_BYTES);
+    const answer = await options.handleTektonEvent({ headers: flattenHeaders(req), body, receivedBytes });
+    return sendJson(res, answer.status, answer.body);
+  }
   const webhook = WEBHOOK_PATH.exec(url);
   if (!webhook) return sendJson(res, 404, { error: `no route for ${req.method} ${url.split('?')[0]}: deliveries go to POST /webhook` });
   if (req.method !== 'POST') {

@@ -6,7 +6,8 @@ import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 const USAGE = `usage: tekton-bridge <verb> [flags]
 
   serve   [--port 8080] [--host 127.0.0.1] [--triggers DIR] [--secret S] [--dry-run] [--kubeconfig FILE] [--context NAME] [--max-push-age 72]
-          [--trigger-secrets FILE]
+          [--trigger-secrets FILE] [--github-token T | --github-credentials FILE] [--github-api-url URL] [--details-url-template URL]
+          [--reconcile-every 60s]
   send    [--url URL] [--secret S] [--event push] [--file PAYLOAD.json] [--delivery ID]
   render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]... [--url URL]
           [--trigger-secrets FILE]

@@ -4,9 +4,17 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWebhookServer } from '../adapters/node-http.ts';
 import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.ts';
-import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
-import { createResourceCreator } from '../adapters/kubernetes-api.ts';
+import { loadTriggersDirectory, readTriggersDirectory } from '../adapters/triggers-directory.ts';
+import { createKubernetesClient, createWithReadBack, type KubernetesClient } from '../adapters/kubernetes-api.ts';
 import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
+import { credentialsFromFlags } from '../adapters/github-credentials-source.ts';
+import { createGithubReporting } from '../adapters/github-reporting.ts';
+import { logReportEntries } from '../adapters/report-log.ts';
+import { createRunReporting, type RunReporting } from '../adapters/run-reporting.ts';
+import { handleTektonEvent } from '../core/reporting/handle-tekton-event.ts';
+import { detailsUrlTemplateProblem } from '../core/reporting/github-report.ts';
+import { reportNamespaces } from '../core/reporting/report-namespaces.ts';
+import { parseTriggersYaml } from '../core/load-triggers-config.ts';
 import { DEFAULT_MAX_BODY_BYTES, handleDelivery } from '../core/handle-delivery.ts';
 import { DEFAULT_MAX_PUSH_AGE_HOURS } from '../adapters/environment.ts';
 import type { CreateResource } from '../core/delivery-types.ts';
@@ -29,12 +37,18 @@ export interface ServeOptions {
   triggerSecretsFile?: string;
   /** A push older than this is refused; default 72, 0 turns the check off. */
   maxPushAgeHours?: number;
+  /** Report runs back to GitHub: a token, or a file with the credentials secret's JSON. */
+  github?: { token?: string; credentialsFile?: string; apiUrl?: string; detailsUrlTemplate?: string; reconcileEveryMs?: number };
 }
 
 export interface RunningBridge {
   url: string;
+  /** `POST /tekton/events`, when reporting to GitHub. */
+  eventsUrl: string | undefined;
   secret: string;
   target: string;
+  /** What is reported to GitHub, or why nothing is. */
+  reporting: string;
   close: () => Promise<void>;
 }
 
@@ -68,6 +82,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   }
 
   let createResource: CreateResource | undefined;
+  let kube: KubernetesClient | undefined;
   let target = 'dry run: nothing is created';
   if (!options.dryRun) {
     // client-node takes most of a second to load; a dry run never needs it.
@@ -77,12 +92,15 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
       target = 'dry run: no kubeconfig found (KUBECONFIG or ~/.kube/config)';
     } else {
       const connection = await connectionFromKubeconfig({ file: kubeconfig, context: options.context });
-      createResource = createResourceCreator(connection);
+      kube = createKubernetesClient(connection);
+      createResource = createWithReadBack(kube);
       target = `cluster ${connection.server}${options.context ? ` (context ${options.context})` : ''}`;
     }
   }
 
   const logger = new Logger({ serviceName: 'tekton-bridge' });
+  const { reporting, summary: reportingSummary } = reportingFor(options, kube, (message) => logger.warn(message));
+  const namespaces = reportNamespaces(parseTriggersYaml(readTriggersDirectory(options.triggersDir)).documents);
   const secrets = [secret];
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = createWebhookServer({
@@ -100,24 +118,83 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
         now: () => performance.now(),
       });
       logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started, {}, request.headers));
+      if (reporting) {
+        const listener = config.eventListeners.find((l) => l.name === report.eventListener);
+        const entries = await reporting.reportDelivery(report, { reportSkipped: listener?.reportSkipped === true, budgetMs: Math.min(3000, 8000 - (performance.now() - started)) });
+        logReportEntries(logger, entries, { deliveryId: report.deliveryId });
+      }
       return report;
     },
+    ...(reporting && {
+      handleTektonEvent: async (request) => {
+        let entries: Awaited<ReturnType<RunReporting['reportEvent']>> = [];
+        const answer = await handleTektonEvent(request, { namespaces, reportRun: async (ref) => (entries = await reporting.reportEvent(ref)) });
+        if (answer.status !== 202 || answer.body.outcome === 'ignored') logger.info('tekton event not reported', { status: answer.status, reason: answer.body.reason ?? answer.body.error });
+        logReportEntries(logger, entries, { eventId: answer.body.event?.id });
+        return answer;
+      },
+    }),
     onError: (error) => logger.error('delivery crashed', { error: (error as Error).message }),
   });
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  // The schedule's loop: one reconciliation at a time, each bounded by the interval.
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const every = options.github?.reconcileEveryMs ?? 60_000;
+  if (reporting && every > 0) {
+    const tick = async (): Promise<void> => {
+      try {
+        const summary = await reporting.reconcile(namespaces, Date.now() + every);
+        logReportEntries(logger, summary.entries);
+        if (summary.problem) logger.warn('reconciliation incomplete', { listed: summary.listed, reported: summary.reported, problem: summary.problem });
+      } catch (error) {
+        logger.error('reconciliation crashed', { error: (error as Error).message });
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), every);
+    };
+    timer = setTimeout(() => void tick(), every);
+  }
   return {
     url: `http://${host}:${address.port}/webhook`,
+    eventsUrl: reporting ? `http://${host}:${address.port}/tekton/events` : undefined,
     secret,
     target,
+    reporting: reportingSummary,
     close: () =>
       new Promise<void>((resolve) => {
+        stopped = true;
+        clearTimeout(timer);
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** `--github-token` or `--github-credentials`, with a cluster to read runs from: the same reporting as the Lambda. */
+function reportingFor(options: ServeOptions, kube: KubernetesClient | undefined, warn: (message: string) => void): { reporting: RunReporting | undefined; summary: string } {
+  const github = options.github;
+  if (!github?.token && !github?.credentialsFile) return { reporting: undefined, summary: 'not reporting to GitHub (no --github-token or --github-credentials)' };
+  if (github.detailsUrlTemplate !== undefined) {
+    const problem = detailsUrlTemplateProblem(github.detailsUrlTemplate);
+    if (problem) throw new UsageError(`--details-url-template ${problem}`);
+  }
+  if (!kube) throw new UsageError('reporting to GitHub needs a cluster to read runs from: drop --dry-run, or give --kubeconfig');
+  const readCredentials = credentialsFromFlags({ token: github.token, file: github.credentialsFile });
+  const access = createGithubReporting({ readCredentials, apiUrl: github.apiUrl, warn });
+  const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate });
+  return { reporting, summary: `reporting to GitHub at ${github.apiUrl ?? 'https://api.github.com'}` };
+}
+
+/** A duration: `90s`, `2m`, `500ms`, or plain seconds; `0` turns the loop off. */
+function parseInterval(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--reconcile-every must be a duration like 60s, 2m or 500ms, got "${text}"`);
+  const value = Number(match[1]);
+  return match[2] === 'ms' ? value : match[2] === 'm' ? value * 60_000 : value * 1000;
 }
 
 export async function runServeCommand(argv: string[], io: CliIo): Promise<number> {
@@ -133,6 +210,11 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       context: { type: 'string' },
       'trigger-secrets': { type: 'string' },
       'max-push-age': { type: 'string', default: String(DEFAULT_MAX_PUSH_AGE_HOURS) },
+      'github-token': { type: 'string' },
+      'github-credentials': { type: 'string' },
+      'github-api-url': { type: 'string' },
+      'details-url-template': { type: 'string' },
+      'reconcile-every': { type: 'string', default: '60s' },
     },
   });
   const port = Number(values.port);
@@ -152,10 +234,17 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       context: values.context,
       triggerSecretsFile: values['trigger-secrets'],
       maxPushAgeHours,
+      github: {
+        token: values['github-token'],
+        credentialsFile: values['github-credentials'],
+        apiUrl: values['github-api-url'] ?? io.env.GITHUB_API_URL,
+        detailsUrlTemplate: values['details-url-template'] ?? io.env.DETAILS_URL_TEMPLATE,
+        reconcileEveryMs: parseInterval(values['reconcile-every']),
+      },
     },
     io,
   );
-  io.stderr(`tekton-bridge listening on ${bridge.url} — ${bridge.target}\n`);
+  io.stderr(`tekton-bridge listening on ${bridge.url} — ${bridge.target}; ${bridge.reporting}${bridge.eventsUrl ? ` (Tekton events: ${bridge.eventsUrl})` : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => void bridge.close().then(resolve);
     process.once('SIGINT', stop);

@@ -8,6 +8,7 @@ import { matchesLabels, parseLabelSelector, type LabelSelector } from './label-s
 import {
   HYGIENE_ANNOTATIONS,
   NAMESPACES_ANNOTATION,
+  REPORT_SKIPPED_ANNOTATION,
   RESOURCE_API_VERSIONS,
   RESOURCE_KINDS,
   type BindingParam,
@@ -218,7 +219,7 @@ function parseEventListener(doc: Doc, lookups: Lookups): EventListenerConfig | u
     findings.error(where, 'spec.cloudEventURI', 'the bridge does not send CloudEvents about trigger processing; remove cloudEventURI (each delivery is logged and answered instead)');
   }
   const account = listenerAccount(doc, spec, namespace, findings);
-  const hygiene = parseHygiene(doc, findings);
+  const { reportSkipped, ...hygiene } = parseHygiene(doc, findings);
 
   const origins: Origin[] = [];
   const triggerItems = spec.triggers ?? [];
@@ -258,7 +259,7 @@ function parseEventListener(doc: Doc, lookups: Lookups): EventListenerConfig | u
   const grouped = new Set(groups.flatMap((group) => group.triggers));
   const triggers = origins.map((origin) => origin.trigger).filter((trigger) => !grouped.has(trigger)).map(withAccount);
   const triggerGroups = groups.map((group) => ({ ...group, triggers: group.triggers.map(withAccount) }));
-  return { name: doc.name, namespace, file: doc.file, hygiene, allowedNamespaces: parseAllowedNamespaces(doc, findings), triggers, triggerGroups };
+  return { name: doc.name, namespace, file: doc.file, hygiene, reportSkipped, allowedNamespaces: parseAllowedNamespaces(doc, findings), triggers, triggerGroups };
 }
 
 function hasItems(value: unknown): boolean {
@@ -467,27 +468,28 @@ function parseInterceptors(items: unknown, where: Where, field: string, lookups:
   return interceptors;
 }
 
-function parseHygiene(doc: Doc, findings: Findings): PushHygiene {
+function parseHygiene(doc: Doc, findings: Findings): PushHygiene & { reportSkipped: boolean } {
   const where = { file: doc.file, object: doc.object };
   const metadata = doc.raw.metadata as Json;
   const annotations = isObject(metadata.annotations) ? metadata.annotations : {};
-  const known = new Set<string>([...Object.values(HYGIENE_ANNOTATIONS), NAMESPACES_ANNOTATION]);
+  const known = new Set<string>([...Object.values(HYGIENE_ANNOTATIONS), NAMESPACES_ANNOTATION, REPORT_SKIPPED_ANNOTATION]);
   for (const key of Object.keys(annotations)) {
     if (key.startsWith('tekton-bridge/') && !known.has(key)) {
       findings.error(where, `metadata.annotations.${key}`, `unknown tekton-bridge annotation; known: ${[...known].join(', ')}`);
     }
   }
-  const flag = (key: string): boolean => {
+  const flag = (key: string, fallback = true): boolean => {
     const value = annotations[key];
-    if (value === undefined) return true;
+    if (value === undefined) return fallback;
     if (value === 'true' || value === true) return true;
     if (value === 'false' || value === false) return false;
     findings.error(where, `metadata.annotations.${key}`, `expected "true" or "false", got ${describe(value)}`);
-    return true;
+    return fallback;
   };
   return {
     skipDeletedBranches: flag(HYGIENE_ANNOTATIONS.skipDeletedBranches),
     skipCiMessages: flag(HYGIENE_ANNOTATIONS.skipCiMessages),
+    reportSkipped: flag(REPORT_SKIPPED_ANNOTATION, false),
   };
 }
 

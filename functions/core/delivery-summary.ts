@@ -3,6 +3,8 @@ export interface DeliverySummary {
   repository: string | undefined;
   ref: string | undefined;
   commit: string | undefined;
+  /** The GitHub App installation that sent the delivery, when one did. */
+  installationId?: string;
 }
 
 interface PayloadFacts {
@@ -11,6 +13,7 @@ interface PayloadFacts {
   after?: unknown;
   head_commit?: { id?: unknown } | null;
   pull_request?: { head?: { ref?: unknown; sha?: unknown } };
+  installation?: { id?: unknown } | null;
 }
 
 function text(value: unknown): string | undefined {
@@ -24,5 +27,6 @@ export function summarizeDelivery(payload: unknown): DeliverySummary {
     repository: text(facts.repository?.full_name),
     ref: text(facts.ref) ?? text(pull?.ref),
     commit: text(facts.head_commit?.id) ?? text(facts.after) ?? text(pull?.sha),
+    installationId: Number.isSafeInteger(facts.installation?.id) ? String(facts.installation?.id) : undefined,
   };
 }

@@ -2,6 +2,8 @@ import type { KubernetesObject } from './delivery-types.ts';
 import type { TemplateConfig } from './triggers-config.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
 import { goJsonString } from './go-json.ts';
+import { contextName } from './reporting/github-report.ts';
+import { REPORT_ANNOTATIONS, REPORT_LABEL, REPORT_OPEN } from './reporting/run-annotations.ts';
 import { deterministicSuffix, deterministicUid, nameFromGenerateName, toDnsLabel, toLabelValue } from './resource-names.ts';
 
 export const LABELS = {
@@ -84,6 +86,7 @@ export function renderResources(input: RenderInput): RenderResult {
           [LABELS.eventListener]: input.eventListener,
           [LABELS.trigger]: input.trigger,
           [LABELS.eventId]: toLabelValue(input.deliveryId),
+          ...reportLabel(input.summary),
         },
         annotations: {
           ...stringValues(annotations, String),
@@ -91,6 +94,7 @@ export function renderResources(input: RenderInput): RenderResult {
             [ANNOTATIONS.repository]: input.summary.repository,
             [ANNOTATIONS.ref]: input.summary.ref,
             [ANNOTATIONS.commit]: input.summary.commit,
+            ...reportAnnotations(input, index),
           }),
           [ANNOTATIONS.bodyDigest]: input.bodyDigest,
         },
@@ -156,6 +160,19 @@ export function escapeTektonVariables(value: string): string {
 /** Go's decoder turns an escaped lone surrogate into U+FFFD. */
 function wellFormed(text: string): string {
   return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/** A run built from a commit is reported back to GitHub: it is labelled for the reporter to find and says where. */
+function reportLabel(summary: DeliverySummary): Record<string, string> {
+  return summary.repository && summary.commit ? { [REPORT_LABEL]: REPORT_OPEN } : {};
+}
+
+function reportAnnotations(input: RenderInput, index: number): Record<string, string | undefined> {
+  if (!input.summary.repository || !input.summary.commit) return {};
+  return {
+    [REPORT_ANNOTATIONS.context]: contextName(input.eventListener, input.trigger, index),
+    [REPORT_ANNOTATIONS.installationId]: input.summary.installationId,
+  };
 }
 
 function stringValues(map: unknown, clean: (value: string) => string): Record<string, string> {

@@ -111,6 +111,8 @@ export type ParsedPendingCreation = { ok: true; pending: PendingCreation } | { o
 /** The fields a queue message may have: a pending creation, and `deadLetter` once it has been parked and redriven. */
 const MESSAGE_FIELDS = new Set(['deliveryId', 'event', 'eventListener', 'trigger', 'bodyDigest', 'summary', 'params', 'reason', 'permanent', 'deadLetter']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** What a delivery's summary may hold (delivery-summary.ts): never more, so a message cannot smuggle annotations in. */
+const SUMMARY_FIELDS: readonly string[] = ['repository', 'ref', 'commit', 'installationId'];
 const MAX_ID_CHARS = 256;
 const MAX_SUMMARY_CHARS = 1024;
 
@@ -144,8 +146,9 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
   const summary = message.summary;
   if (!isRecord(summary)) return { ok: false, reason: 'the message has no summary' };
   for (const [key, item] of Object.entries(summary)) {
-    if (!['repository', 'ref', 'commit'].includes(key)) return { ok: false, reason: `the message's summary has a field ${JSON.stringify(clip(key))}` };
+    if (!SUMMARY_FIELDS.includes(key)) return { ok: false, reason: `the message's summary has a field ${JSON.stringify(clip(key))}` };
     if (typeof item !== 'string' || item.length > MAX_SUMMARY_CHARS) return { ok: false, reason: `the message's summary.${key} is not a string of at most ${MAX_SUMMARY_CHARS} characters` };
+    if (key === 'installationId' && !/^[1-9][0-9]{0,19}$/.test(item)) return { ok: false, reason: "the message's summary.installationId is not a GitHub App installation id" };
   }
   const params = message.params;
   if (!isRecord(params)) return { ok: false, reason: 'the message has no params' };
@@ -160,7 +163,12 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
       eventListener: message.eventListener as string,
       trigger: message.trigger as string,
       bodyDigest: message.bodyDigest,
-      summary: { repository: summary.repository as string | undefined, ref: summary.ref as string | undefined, commit: summary.commit as string | undefined },
+      summary: {
+        repository: summary.repository as string | undefined,
+        ref: summary.ref as string | undefined,
+        commit: summary.commit as string | undefined,
+        ...(summary.installationId !== undefined && { installationId: summary.installationId as string }),
+      },
       params: params as Record<string, string>,
       reason: message.reason,
       permanent: message.permanent,

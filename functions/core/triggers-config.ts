@@ -18,6 +18,8 @@ export interface EventListenerConfig {
   namespace: string;
   file: string;
   hygiene: PushHygiene;
+  /** `tekton-bridge/report-skipped: "true"`: a skipped trigger reports success with its reason to GitHub. */
+  reportSkipped?: boolean;
   /** Namespaces beyond its own that its templates may aim at (annotation tekton-bridge/allowed-namespaces). */
   allowedNamespaces?: readonly string[];
   /**
@@ -89,6 +91,8 @@ export interface TemplateConfig {
   /** The `triggers.tekton.dev/old-escape-quotes` annotation: quotes in values are escaped before they are spliced. */
   oldEscapeQuotes: boolean;
 }
+
+export const REPORT_SKIPPED_ANNOTATION = 'tekton-bridge/report-skipped';
 
 export const HYGIENE_ANNOTATIONS = {
   skipDeletedBranches: 'tekton-bridge/skip-deleted-branches',

@@ -5,6 +5,7 @@ import { ClusterLookupError } from '../../functions/adapters/adapter-errors.ts';
 import { clusterAccessFromSettings, createClusterLookup } from '../../functions/adapters/eks-cluster.ts';
 import { startEksFront, type EksFront } from '../support/eks-front.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIUPlaceholderOnlyForParsingTests\n-----END CERTIFICATE-----\n';
 const credentials = async () => MOTO_CLIENT_SETTINGS.credentials;
@@ -19,7 +20,7 @@ async function createCluster(endpoint: string, name: string): Promise<void> {
   );
 }
 
-describe('createClusterLookup against moto', { timeout: 60_000 }, () => {
+describe('createClusterLookup against moto', { timeout: 60_000, skip: skipWithout('moto_server') }, () => {
   let moto: MotoServer;
   let front: EksFront;
   const lookupThroughFront = (clusterName: string) => createClusterLookup({ clusterName, region: 'us-east-1', credentials, endpoint: front.endpoint });

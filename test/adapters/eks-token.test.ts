@@ -7,7 +7,7 @@ import { createEksToken, createEksTokenProvider } from '../../functions/adapters
 import { createResourceCreator } from '../../functions/adapters/kubernetes-api.ts';
 import { runTokenCommand } from '../../functions/cli/token.ts';
 import { startKubeApiServer, verifyEksToken } from '../support/kube-api-server.ts';
-import { commandOnPath } from '../support/command-on-path.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const SESSION = { ...CREDENTIALS, accessKeyId: 'ASIAEXAMPLE', sessionToken: 'FwoGZXIvYXdzEXAMPLE/session+token==' };
@@ -20,7 +20,7 @@ interface ExecCredential {
   status: { expirationTimestamp: string; token: string };
 }
 
-const awsCliAvailable = commandOnPath('aws');
+const withoutAwsCli = skipWithout('aws');
 
 async function awsEksGetToken(credentials: typeof SESSION | typeof CREDENTIALS, cluster: string, region: string): Promise<ExecCredential> {
   const env: NodeJS.ProcessEnv = {
@@ -49,7 +49,7 @@ function dateOf(amzDate: string): Date {
   return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
 }
 
-describe('createEksToken next to `aws eks get-token`', { skip: awsCliAvailable ? false : 'the aws CLI is not on PATH', timeout: 60_000 }, () => {
+describe('createEksToken next to `aws eks get-token`', { skip: withoutAwsCli, timeout: 60_000 }, () => {
   for (const [label, credentials] of [['long-term keys', CREDENTIALS], ['session credentials', SESSION]] as const) {
     test(`same token as the CLI for the same instant (${label})`, async () => {
       // Prepare

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readRetryEnvironment, readWebhookEnvironment } from '../../functions/adapters/environment.ts';
+import { readGithubEnvironment, readReporterEnvironment, readRetryEnvironment, readWebhookEnvironment } from '../../functions/adapters/environment.ts';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-retry';
 const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/tekton-bridge-dead-letters';
@@ -47,7 +47,7 @@ describe('readRetryEnvironment', () => {
     const env = readRetryEnvironment(retry);
     assert.deepEqual(
       { ...env, cluster: env.cluster ?? null },
-      { region: 'eu-west-1', clusterName: 'ci', cluster: null, eksEndpoint: undefined, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, retryMessageMacKeyArn: KEY, kmsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900 },
+      { region: 'eu-west-1', clusterName: 'ci', cluster: null, eksEndpoint: undefined, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, retryMessageMacKeyArn: KEY, kmsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900, secretsManagerEndpoint: undefined, github: undefined },
     );
   });
   it('names each missing or malformed variable', () => {
@@ -57,5 +57,27 @@ describe('readRetryEnvironment', () => {
     assert.throws(() => readRetryEnvironment({ ...retry, RETRY_MAX_ATTEMPTS: 'ten' }), /RETRY_MAX_ATTEMPTS must be a whole number from 2 to 100, got "ten"/);
     assert.throws(() => readRetryEnvironment({ ...retry, RETRY_BACKOFF_BASE_SECONDS: '60', RETRY_BACKOFF_MAX_SECONDS: '30' }), /must not be less than/);
     assert.throws(() => readRetryEnvironment({ ...retry, CLUSTER_ENDPOINT: 'https://x' }), /CLUSTER_ENDPOINT and CLUSTER_CA go together/);
+  });
+});
+
+describe('readGithubEnvironment: reporting to GitHub', () => {
+  const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-AbCdEf';
+  it('is off without GITHUB_CREDENTIALS_SECRET_ARN, and on with it, with defaults', () => {
+    assert.equal(readGithubEnvironment({}), undefined);
+    assert.equal(readWebhookEnvironment(webhook).github, undefined);
+    assert.deepEqual(readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN }), { credentialsSecretArn: ARN, apiUrl: undefined, detailsUrlTemplate: undefined, reportBudgetMs: 3000 });
+  });
+  it('takes GitHub Enterprise Server, and http:// only on loopback', () => {
+    assert.equal(readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, GITHUB_API_URL: 'https://ghe.example.com/api/v3' })?.apiUrl, 'https://ghe.example.com/api/v3');
+    assert.equal(readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, GITHUB_API_URL: 'http://127.0.0.1:8443' })?.apiUrl, 'http://127.0.0.1:8443');
+    assert.throws(() => readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, GITHUB_API_URL: 'http://ghe.example.com/api/v3' }), /GITHUB_API_URL must be an https:\/\/ URL/);
+  });
+  it('names a details template it cannot fill and a budget out of bounds', () => {
+    assert.throws(() => readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, DETAILS_URL_TEMPLATE: 'https://x/{pipeline}' }), /DETAILS_URL_TEMPLATE has the unknown placeholder/);
+    assert.throws(() => readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, GITHUB_REPORT_BUDGET_MS: '9000' }), /GITHUB_REPORT_BUDGET_MS must be a whole number from 0 to 8000/);
+  });
+  it('the reporter needs the credentials secret', () => {
+    assert.throws(() => readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci' }), /GITHUB_CREDENTIALS_SECRET_ARN is not set/);
+    assert.equal(readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', GITHUB_CREDENTIALS_SECRET_ARN: ARN }).github.credentialsSecretArn, ARN);
   });
 });

@@ -9,13 +9,13 @@ import { connectionFromKubeconfig, findKubeconfig } from '../../functions/adapte
 import { createResourceCreator } from '../../functions/adapters/kubernetes-api.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
-import { commandOnPath } from '../support/command-on-path.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const TOKEN = 'kubeconfig-test-token';
 const AWS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'kubeconfig/test+secret' };
 const TOKEN_COMMAND = fileURLToPath(new URL('../../functions/cli/token.ts', import.meta.url));
 
-const awsCliAvailable = commandOnPath('aws');
+const withoutAwsCli = skipWithout('aws');
 
 function pipelineRun(name: string): KubernetesObject {
   return {
@@ -170,7 +170,7 @@ await runTokenCommand({ cluster: 'demo', region: 'us-west-2' }, { stdout: (text)
     assert.equal(request?.user, `aws:${AWS.accessKeyId}`);
   });
 
-  test('an exec user running `aws eks get-token`', { skip: awsCliAvailable ? false : 'the aws CLI is not on PATH' }, async () => {
+  test('an exec user running `aws eks get-token`', { skip: withoutAwsCli }, async () => {
     // Act
     const { result, request } = await createThrough('aws-cli', 'from-aws-cli');
 

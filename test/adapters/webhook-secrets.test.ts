@@ -5,6 +5,7 @@ import { WebhookSecretUnavailableError } from '../../functions/adapters/adapter-
 import { createWebhookSecretSource } from '../../functions/adapters/webhook-secrets.ts';
 import { createSecretValueReader, type SecretValueReader } from '../../functions/adapters/secrets-manager-call.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -28,7 +29,7 @@ function manualClock(start = Date.UTC(2025, 0, 1)): { now: () => number; advance
   return { now: () => time, advance: (ms) => (time += ms) };
 }
 
-describe('createWebhookSecretSource against moto', { timeout: 60_000 }, () => {
+describe('createWebhookSecretSource against moto', { timeout: 60_000, skip: skipWithout('moto_server') }, () => {
   let moto: MotoServer;
 
   before(async () => {

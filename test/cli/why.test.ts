@@ -21,6 +21,7 @@ import {
   queuedDeliveryLines,
 } from '../fixtures/delivery-logs.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 function capture() {
   let stdout = '';
@@ -132,7 +133,7 @@ describe('runWhyCommand (Logs Insights mocked)', () => {
   });
 });
 
-describe('runWhyCommand against moto', { timeout: 60_000 }, () => {
+describe('runWhyCommand against moto', { timeout: 60_000, skip: skipWithout('moto_server') }, () => {
   // moto keeps real log groups and events and runs StartQuery/GetQueryResults, but ignores `filter`:
   // the command's own check of each line's deliveryId is what picks the right delivery here.
   let moto: MotoServer;

@@ -46,12 +46,15 @@ describe('evaluateTriggers with the default config and real GitHub payloads', ()
       'triggers.tekton.dev/eventlistener': 'github-push',
       'triggers.tekton.dev/trigger': 'default-branch',
       'triggers.tekton.dev/triggers-eventid': 'delivery-1',
+      'tekton-bridge/report': 'open',
     });
     assert.deepEqual(run?.metadata.annotations, {
       'tekton-bridge/repository': push.repository.full_name,
       'tekton-bridge/ref': push.ref,
       'tekton-bridge/commit': push.head_commit.id,
       'tekton-bridge/body-sha256': bodyDigestOf(JSON.stringify(push)),
+      'tekton-bridge/context': 'tekton-bridge/github-push/default-branch',
+      'tekton-bridge/installation-id': String(push.installation.id),
     });
     assert.equal((run?.spec as any).taskRunTemplate.serviceAccountName, 'build-bot');
     assert.equal((run?.spec as any).workspaces[0].volumeClaimTemplate.spec.resources.requests.storage, '1Gi');

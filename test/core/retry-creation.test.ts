@@ -103,6 +103,8 @@ describe('parsePendingCreation', () => {
     const queued = pending();
     assert.deepEqual(parsePendingCreation(JSON.stringify(queued)), { ok: true, pending: queued });
     assert.deepEqual(parsePendingCreation(JSON.stringify({ ...queued, deadLetter: { reason: 'RBAC', attempts: 2 } })), { ok: true, pending: queued });
+    const fromApp = pending({ summary: { ...queued.summary, installationId: '42' } });
+    assert.deepEqual(parsePendingCreation(JSON.stringify(fromApp)), { ok: true, pending: fromApp });
   });
   const inlineRun = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'x', namespace: 'ci' }, spec: { pipelineSpec: { tasks: [{ name: 'own', taskSpec: { steps: [{ image: 'evil', script: 'curl …' }] } }] } } };
   const bad: [string, string, RegExp][] = [
@@ -117,6 +119,7 @@ describe('parsePendingCreation', () => {
     ['a bodyDigest that is not one', JSON.stringify({ ...pending(), bodyDigest: '../x' }), /no bodyDigest/],
     ['a param that is not a string', JSON.stringify({ ...pending(), params: { revision: { $ne: 1 } } }), /param "revision" is not a string/],
     ['a summary with an extra field', JSON.stringify({ ...pending(), summary: { namespace: 'kube-system' } }), /summary has a field "namespace"/],
+    ['an installation id that is not one', JSON.stringify({ ...pending(), summary: { installationId: '1/../2' } }), /summary\.installationId is not a GitHub App installation id/],
   ];
   for (const [name, text, reason] of bad) {
     it(`names what is wrong with ${name}, without echoing it`, () => {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { projectRoot } from '../../infra/function-bundling.ts';
-import { BridgeSettingsError, readBridgeSettings } from '../../infra/tekton-bridge-stack.ts';
+import { BridgeSettingsError, readBridgeSettings } from '../../infra/bridge-settings.ts';
 import { cdkJsonContext, invalidTriggersFixture } from './stack-fixture.ts';
 
 interface Run {
@@ -52,9 +52,37 @@ describe('readBridgeSettings', () => {
     assert.deepEqual(settingsOf({ clusterName: 'demo' }), {
       stackName: 'tekton-bridge',
       clusterName: 'demo',
-      namespace: 'ci',
       triggersDir: path.join(projectRoot, 'triggers'),
     });
+  });
+
+  it('reads the VPC mode, the KMS keys, the trigger secrets and the switches, as the construct’s props', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const settings = settingsOf({
+      clusterName: 'demo',
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf',
+      webhookSecretKmsKeyArn: key,
+      triggerSecretsArn: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:trigger-secrets-AbCdEf',
+      triggerSecretsKmsKeyArn: key,
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0, subnet-0123456789abcdef1',
+      securityGroupIds: 'sg-0123456789abcdef0',
+      clusterSecurityGroupId: 'sg-0fedcba9876543210',
+      createVpcEndpoints: 'true',
+      createPodIdentityAssociation: false,
+      ebsCsiDriver: 'true',
+      webhookReservedConcurrency: '50',
+      redriveRoleArns: 'arn:aws:iam::123456789012:role/ops,arn:aws:iam::123456789012:role/path/admin',
+    });
+    assert.deepEqual(settings.subnetIds, ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
+    assert.deepEqual(settings.securityGroupIds, ['sg-0123456789abcdef0']);
+    assert.equal(settings.createVpcEndpoints, true);
+    assert.equal(settings.createPodIdentityAssociation, false);
+    assert.equal(settings.ebsCsiDriver, true);
+    assert.equal(settings.webhookReservedConcurrency, 50);
+    assert.equal(settings.webhookSecretKmsKeyArn, key);
+    assert.deepEqual(settings.redriveRoleArns, ['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::123456789012:role/path/admin']);
+    assert.equal(settingsOf({ clusterName: 'demo', webhookReservedConcurrency: 'none' }).webhookReservedConcurrency, 'none');
   });
 
   it('reads every optional key', () => {
@@ -82,6 +110,13 @@ describe('readBridgeSettings', () => {
     ['an endpoint without a CA', { clusterName: 'demo', clusterEndpoint: 'https://x.eks.amazonaws.com' }, /"clusterEndpoint" and "clusterCa" go together/],
     ['a partial secret ARN', { clusterName: 'demo', webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook' }, /complete secret ARN/],
     ['a malformed e-mail', { clusterName: 'demo', alarmEmail: 'ops' }, /"alarmEmail" is not an e-mail address/],
+    ['a KMS key for a generated secret', { clusterName: 'demo', webhookSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }, /key of an imported secret: give "webhookSecretArn" too/],
+    ['a key alias instead of a key ARN', { clusterName: 'demo', webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf', webhookSecretKmsKeyArn: 'alias/mine' }, /"webhookSecretKmsKeyArn" must be a KMS key ARN/],
+    ['subnets without a VPC', { clusterName: 'demo', subnetIds: 'subnet-0123456789abcdef0' }, /"vpcId" and "subnetIds" go together/],
+    ['endpoints without VPC mode', { clusterName: 'demo', createVpcEndpoints: 'true' }, /are for VPC mode/],
+    ['a subnet list with a stray value', { clusterName: 'demo', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'subnet-0123456789abcdef0,10.0.0.0/24' }, /"10\.0\.0\.0\/24" is not one/],
+    ['a switch that is not true or false', { clusterName: 'demo', ebsCsiDriver: 'yes' }, /"ebsCsiDriver" must be true or false/],
+    ['a reserved concurrency of 0 (which would refuse every delivery)', { clusterName: 'demo', webhookReservedConcurrency: '0' }, /from 1 to 1000, or none/],
   ];
   for (const [name, context, message] of refusals) {
     it(`refuses ${name}`, () => {
@@ -109,6 +144,14 @@ describe('infra/app.ts', () => {
     assert.equal(existsSync(path.join(outRoot, 'invalid', 'TektonBridge.template.json')), false, 'no template written');
   });
 
+  it('fails synth with one line when the EventListener is not in the namespace the stack prepares', async () => {
+    const outdir = path.join(outRoot, 'namespace');
+    const result = await runApp({ clusterName: 'demo', namespace: 'builds' }, outdir);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /^tekton-bridge: triggers\/event-listener\.yaml: EventListener\/github-push: metadata\.namespace: the runs of trigger default-branch go to namespace "ci", but the bridge prepared "builds" .*-c namespace=ci\n$/);
+    assert.equal(existsSync(path.join(outdir, 'TektonBridge.template.json')), false, 'no template written');
+  });
+
   it('with clusterEndpoint and clusterCa, synthesizes no lookup and no eks: permission', async () => {
     const outdir = path.join(outRoot, 'override');
     const result = await runApp(
@@ -125,6 +168,21 @@ describe('infra/app.ts', () => {
       assert.equal(fn.Properties.Environment?.Variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
       assert.equal(fn.Properties.Environment?.Variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
     }
+  });
+
+  it('with githubHookCidrs, also synthesizes the front’s web ACL as a stack of its own in us-east-1', async () => {
+    const outdir = path.join(outRoot, 'front');
+    const result = await runApp(
+      { clusterName: 'demo', githubHookCidrs: '192.0.2.0/24,2001:db8::/32', clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCa: 'LS0tLS1CRUdJTg==' },
+      outdir,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; environment?: string; properties?: { stackName?: string } }> };
+    const acl = manifest.artifacts.TektonBridgeFrontAcl;
+    assert.equal(acl?.type, 'aws:cloudformation:stack');
+    assert.equal(acl?.environment, 'aws://unknown-account/us-east-1');
+    assert.equal(acl?.properties?.stackName, 'tekton-bridge-front-acl');
+    assert.ok(manifest.artifacts.TektonBridge, 'the bridge stack too');
   });
 
   it('synthesizes with the CDK CLI offline, bundling the real webhook with its triggers', async () => {

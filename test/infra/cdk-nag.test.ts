@@ -3,18 +3,7 @@ import { describe, it } from 'node:test';
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { buildStack } from './stack-fixture.ts';
-
-// `defaults` has the deploy-time DescribeCluster custom resource; the endpoint-and-CA variant has none.
-const variants = {
-  defaults: {},
-  'alarm e-mail': { alarmEmail: 'ops@example.com' },
-  'existing secret, endpoint and CA': {
-    webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf',
-    clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
-    clusterCa: 'LS0tLS1CRUdJTg==',
-  },
-} as const;
+import { buildStack, templateVariants as variants } from './stack-fixture.ts';
 
 /** Every acknowledgment in the tree: rule id (without the annotation prefix) → construct path and reason. */
 function acknowledgments(root: IConstruct): Array<{ id: string; path: string; reason: string }> {
@@ -47,7 +36,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     });
   }
 
-  it('acknowledges exactly four rules, each with a reason in code', () => {
+  it('acknowledges exactly four rules by default, each with a reason in code', () => {
     const { stack } = buildStack();
     const found = acknowledgments(stack);
     assert.deepEqual([...new Set(found.map((a) => a.id))].sort(), [
@@ -58,19 +47,19 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     ]);
     // Scoped to the constructs concerned, never the whole stack.
     assert.deepEqual(found.map((a) => a.path).sort(), [
-      'TektonBridge/BuildBotPushPolicy',
-      'TektonBridge/Retry/RetryFunction',
-      'TektonBridge/WebhookApi/POST--webhook',
-      'TektonBridge/WebhookApi/POST--webhook--{listener}',
-      'TektonBridge/WebhookFunction',
-      'TektonBridge/WebhookSecret',
+      'TektonBridge/Bridge/Api/HttpApi/POST--webhook',
+      'TektonBridge/Bridge/Api/HttpApi/POST--webhook--{listener}',
+      'TektonBridge/Bridge/Build/PushPolicy',
+      'TektonBridge/Bridge/Retry/RetryFunction',
+      'TektonBridge/Bridge/WebhookFunction',
+      'TektonBridge/Bridge/WebhookSecret',
     ]);
     for (const { id, reason } of found) assert.ok(reason.length >= 60, `${id} needs a real reason, got: ${reason}`);
   });
 
   it('needs no acknowledgment for the deploy-time cluster lookup: own role without managed policy, latest Node runtime', (t) => {
     const { stack } = buildStack();
-    const lookupPaths = ['TektonBridge/ClusterLookup', 'TektonBridge/AWS679f53fac002430cb0da5b7982bd2287'];
+    const lookupPaths = ['TektonBridge/Bridge/ClusterLookup', 'TektonBridge/AWS679f53fac002430cb0da5b7982bd2287'];
     for (const prefix of lookupPaths) {
       assert.ok(stack.node.findAll().some((c) => c.node.path.startsWith(prefix)), `${prefix} is in the stack`);
     }
@@ -88,8 +77,22 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     assert.deepEqual(onLookup, []);
   });
 
+  it('acknowledges in VPC mode only the network-interface actions, and with the EBS CSI driver only its AWS-managed policy', () => {
+    const extra = (overrides: Parameters<typeof buildStack>[0]) => {
+      const base = new Set(acknowledgments(buildStack().stack).map((a) => `${a.id} ${a.path}`));
+      return acknowledgments(buildStack(overrides).stack).filter((a) => !base.has(`${a.id} ${a.path}`)).map((a) => `${a.id} ${a.path}`).sort();
+    };
+    assert.deepEqual(extra(variants['vpc-without-nat']), [
+      'AwsSolutions-IAM5[Resource::*] TektonBridge/Bridge/Retry/RetryFunctionRole',
+      'AwsSolutions-IAM5[Resource::*] TektonBridge/Bridge/WebhookFunctionRole',
+    ]);
+    assert.deepEqual(extra({ ebsCsiDriver: true }), [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy] TektonBridge/Bridge/EbsCsiDriver/Role',
+    ]);
+  });
+
   it('has no dead acknowledgment: without them, exactly those rules fire', (t) => {
-    const { stack } = buildStack();
+    const { stack } = buildStack(variants['vpc-without-nat']);
     const pack = new AwsSolutionsChecks() as unknown as { isAcknowledged?: unknown; validateScope: AwsSolutionsChecks['validateScope'] };
     if (typeof pack.isAcknowledged !== 'function') {
       t.skip('this cdk-nag version has no isAcknowledged to bypass');

@@ -3,9 +3,10 @@
  * handler and the checked-in triggers/, and bundling skipped unless asked for (bundling is slow and
  * one test does it for real).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { projectRoot } from '../../infra/function-bundling.ts';
 import { TektonBridgeStack, type TektonBridgeStackProps } from '../../infra/tekton-bridge-stack.ts';
@@ -31,6 +32,7 @@ export function buildStack(overrides: Partial<TektonBridgeStackProps> = {}, opti
     ...(options.outdir !== undefined && { outdir: options.outdir }),
   });
   const stack = new TektonBridgeStack(app, 'TektonBridge', {
+    stackName: 'tekton-bridge',
     clusterName: 'demo',
     namespace: 'ci',
     triggersDir: path.join(projectRoot, 'triggers'),
@@ -45,7 +47,7 @@ export function buildStack(overrides: Partial<TektonBridgeStackProps> = {}, opti
  * CDK's built-in CloudFormation validation (a WebAssembly rule engine) costs ~4 s per process; the
  * assertion tests skip it, the app and cfn-lint tests run it.
  */
-function synthTemplate(stack: TektonBridgeStack, validate: boolean): Template {
+export function synthTemplate(stack: Stack, validate: boolean): Template {
   const previous = process.env.CDK_VALIDATION;
   if (!validate) process.env.CDK_VALIDATION = 'false';
   try {
@@ -76,3 +78,55 @@ export function webhookFunctionResource(template: Template): { id: string; resou
 export function flatten(value: unknown): string {
   return JSON.stringify(value);
 }
+
+/** The repository's triggers/ copied to a temporary folder with every `namespace: ci` changed (undefined: removed). */
+export function triggersIn(namespace: string | undefined): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tekton-bridge-triggers-'));
+  const source = path.join(projectRoot, 'triggers');
+  for (const name of readdirSync(source)) {
+    const text = readFileSync(path.join(source, name), 'utf8');
+    writeFileSync(path.join(dir, name), text.replace(/^(\s*)namespace: ci\n/gm, namespace === undefined ? '' : `$1namespace: ${namespace}\n`));
+  }
+  return dir;
+}
+
+const givenSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf';
+export const webhookFrontWebAclArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/tekton-bridge-front/a1b2c3d4-5678-90ab-cdef-0123456789ab';
+const givenKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/**
+ * The shapes of the template a user can get, for cdk-nag and cfn-lint: `defaults` has the deploy-time DescribeCluster
+ * custom resource, `existing-secret-endpoint-ca` none; the VPC modes run the functions in subnets.
+ */
+export const templateVariants = {
+  defaults: {},
+  'alarm-email': { alarmEmail: 'ops@example.com' },
+  'existing-secret-endpoint-ca': {
+    webhookSecretArn: givenSecret,
+    clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+    clusterCa: 'LS0tLS1CRUdJTg==',
+  },
+  'every-option': {
+    webhookSecretArn: givenSecret,
+    webhookSecretKmsKeyArn: givenKey,
+    triggerSecretsArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:trigger-secrets-AbCdEf',
+    triggerSecretsKmsKeyArn: givenKey,
+    ebsCsiDriver: true,
+    createPodIdentityAssociation: false,
+    webhookReservedConcurrency: 'none',
+    redriveRoleArns: ['arn:aws:iam::123456789012:role/operators'],
+  },
+  'vpc-with-nat': {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    clusterSecurityGroupId: 'sg-0123456789abcdef0',
+  },
+  'vpc-without-nat': {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    securityGroupIds: ['sg-0fedcba9876543210'],
+    clusterSecurityGroupId: 'sg-0123456789abcdef0',
+    createVpcEndpoints: true,
+  },
+  'webhook-front': { webhookFrontWebAclArn },
+} as const satisfies Record<string, Partial<TektonBridgeStackProps>>;

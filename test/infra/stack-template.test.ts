@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
-import { buildStack, flatten, onlyResource, webhookFunctionResource } from './stack-fixture.ts';
+import { TektonBridgeConfigError } from '../../infra/tekton-bridge.ts';
+import { buildStack, flatten, onlyResource, triggersIn, webhookFunctionResource } from './stack-fixture.ts';
 
 const clusterArn = {
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':cluster/demo']],
@@ -25,8 +27,8 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
   const { stack, template } = buildStack();
   const fn = webhookFunctionResource(template);
   const fnLogGroup = Object.entries(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/lambda/tekton-bridge-webhook' } }));
-  const fnRole = { Ref: stack.getLogicalId(stack.webhookFunction.functionRole.node.defaultChild as never) };
-  const retryRole = { Ref: stack.getLogicalId(stack.retryQueue.retryFunction.functionRole.node.defaultChild as never) };
+  const fnRole = { Ref: stack.getLogicalId(stack.bridge.webhookFunction.functionRole.node.defaultChild as never) };
+  const retryRole = { Ref: stack.getLogicalId(stack.bridge.retryQueue.retryFunction.functionRole.node.defaultChild as never) };
   const lookup = onlyResource(template, 'Custom::EksClusterLookup');
 
   it('runs the function with the house defaults', () => {
@@ -51,10 +53,11 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       CLUSTER_NAME: 'demo',
       CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup.id, 'cluster.endpoint'] },
       CLUSTER_CA: { 'Fn::GetAtt': [lookup.id, 'cluster.certificateAuthority.data'] },
-      WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
+      WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.bridge.webhookSecret.node.defaultChild as never) },
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.retryQueue.queue.node.defaultChild as never) },
+      RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.bridge.retryQueue.queue.node.defaultChild as never) },
+      RETRY_MESSAGE_MAC_KEY_ARN: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.messageMacKey.node.defaultChild as never), 'Arn'] },
     });
   });
 
@@ -80,13 +83,21 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
         Sid: 'ReadWebhookSecret',
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
-        Resource: { Ref: stack.getLogicalId(stack.webhookSecret.node.defaultChild as never) },
+        Resource: { Ref: stack.getLogicalId(stack.bridge.webhookSecret.node.defaultChild as never) },
       },
       {
-        // CDK's grantSendMessages: send to the retry queue, nothing else with it.
+        // Send to the retry queue, nothing else with it; and only the KMS actions an SSE-KMS producer needs, through SQS.
+        Sid: 'SendToRetryQueue',
         Effect: 'Allow',
-        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-        Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.retryQueue.queue.node.defaultChild as never), 'Arn'] },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.queue.node.defaultChild as never), 'Arn'] },
+      },
+      {
+        Sid: 'EncryptForRetryQueue',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.queueKey.node.defaultChild as never), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } },
       },
     ]);
     const role = template.findResources('AWS::IAM::Role')[fnRole.Ref];
@@ -110,7 +121,7 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     };
     assert.deepEqual(JSON.parse(properties.Create as string), call);
     assert.deepEqual(JSON.parse(properties.Update as string), call);
-    assert.equal(stack.clusterLookup?.node.path, 'TektonBridge/ClusterLookup');
+    assert.equal(stack.bridge.cluster.lookup?.node.path, 'TektonBridge/Bridge/ClusterLookup');
   });
 
   it('lets the lookup describe this cluster only, and write its own logs (kept a month), with no managed policy', () => {
@@ -318,31 +329,99 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     assert.match(byName.get('tekton-bridge/latency')?.QueryString, /pct\(durationMs, 50\)[\s\S]*pct\(durationMs, 99\)/);
   });
 
-  it('alarms on Failed > 0 and on Lambda errors, with no action when no e-mail is given', () => {
-    // Two of the webhook's and two of the retry queue's (dead letters, oldest message: test/infra/retry-queue.test.ts).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'tekton-bridge-failed-deliveries',
-      Namespace: 'TektonBridge',
-      MetricName: 'Failed',
-      Dimensions: [{ Name: 'service', Value: 'tekton-bridge' }],
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: Match.absent(),
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'tekton-bridge-function-errors',
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn.id } }],
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+  it('alarms on everything that loses a delivery unnoticed, each metric scoped to this bridge, with no action when no e-mail is given', () => {
+    const alarms = new Map(Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => [a.Properties.AlarmName as string, a.Properties]));
+    assert.deepEqual([...alarms.keys()].sort(), [
+      'tekton-bridge-api-5xx',
+      'tekton-bridge-api-throttled',
+      'tekton-bridge-body-too-large',
+      'tekton-bridge-dead-letters',
+      'tekton-bridge-failed-deliveries',
+      'tekton-bridge-function-errors',
+      'tekton-bridge-rejected-signatures',
+      'tekton-bridge-retries-postponed',
+      'tekton-bridge-retry-function-errors',
+      'tekton-bridge-secret-read-failures',
+    ]);
+    const service = [{ Name: 'service', Value: 'tekton-bridge' }];
+    const expectations: Record<string, Record<string, unknown>> = {
+      'tekton-bridge-failed-deliveries': { Namespace: 'TektonBridge', MetricName: 'Failed', Dimensions: service, Period: 300, Threshold: 0 },
+      'tekton-bridge-secret-read-failures': { Namespace: 'TektonBridge', MetricName: 'SecretReadFailures', Dimensions: service, Period: 300, Threshold: 0 },
+      // A jump, not one stray request: three within the hour.
+      'tekton-bridge-rejected-signatures': { Namespace: 'TektonBridge', MetricName: 'RejectedSignatures', Dimensions: service, Period: 3600, Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold' },
+      'tekton-bridge-api-throttled': { Namespace: 'TektonBridge', MetricName: 'ApiThrottled', Dimensions: service, Threshold: 0 },
+      'tekton-bridge-body-too-large': { Namespace: 'TektonBridge', MetricName: 'ApiBodyTooLarge', Dimensions: service, Threshold: 0 },
+      'tekton-bridge-api-5xx': { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Threshold: 0 },
+      'tekton-bridge-function-errors': { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn.id } }], Threshold: 0 },
+    };
+    for (const [name, expected] of Object.entries(expectations)) {
+      const alarm = alarms.get(name)!;
+      for (const [key, value] of Object.entries(expected)) assert.deepEqual(alarm[key], value, `${name}: ${key}`);
+      assert.equal(alarm.ComparisonOperator, expected.ComparisonOperator ?? 'GreaterThanThreshold', name);
+    }
+    for (const alarm of alarms.values()) {
+      assert.equal(alarm.TreatMissingData, 'notBreaching', alarm.AlarmName);
+      assert.equal(alarm.AlarmActions, undefined, alarm.AlarmName);
+      assert.ok((alarm.AlarmDescription as string).length > 60, `${alarm.AlarmName} says what to do`);
+    }
     template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('counts 429s and bodies too large for Lambda from the API access log, as this bridge’s metrics', () => {
+    const filters = new Map(Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => [f.Properties.MetricTransformations[0].MetricName as string, f.Properties]));
+    assert.deepEqual([...filters.keys()].sort(), ['ApiBodyTooLarge', 'ApiThrottled']);
+    const accessLogs = Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/apigateway/tekton-bridge/access' } }));
+    for (const filter of filters.values()) {
+      assert.deepEqual(filter.LogGroupName, { Ref: accessLogs[0] });
+      assert.deepEqual(filter.MetricTransformations[0], {
+        MetricName: filter.MetricTransformations[0].MetricName,
+        MetricNamespace: 'TektonBridge',
+        MetricValue: '1',
+        Dimensions: [{ Key: 'service', Value: '$.service' }],
+        Unit: 'Count',
+      });
+    }
+    assert.equal(filters.get('ApiThrottled')?.FilterPattern, '{ $.status = 429 }');
+    assert.match(filters.get('ApiBodyTooLarge')?.FilterPattern, /\$\.status = 413/);
+    // The access log line carries the constant the filters turn into the dimension.
+    const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage').resource.Properties;
+    assert.equal(JSON.parse(stage.AccessLogSettings.Format as string).service, 'tekton-bridge');
+  });
+
+  it('outputs what the README’s steps use: queue ARNs and a redrive naming its destination, both roles, an idempotent build-settings command', () => {
+    assert.deepEqual(Object.keys(template.findOutputs('*')).sort(), [
+      'BuildSettingsCommand',
+      'DashboardUrl',
+      'DeadLetterQueueArn',
+      'FunctionLogGroup',
+      'FunctionRoleArn',
+      'ImageRepositoryUri',
+      'RedriveCommand',
+      'RetryFunctionRoleArn',
+      'RetryQueueArn',
+      'TailLogsCommand',
+      'WebhookSecretCommand',
+      'WebhookUrl',
+    ]);
+    const queueArn = (queue: IConstruct) => ({ 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as never), 'Arn'] });
+    template.hasOutput('RetryQueueArn', { Value: queueArn(stack.bridge.retryQueue.queue) });
+    template.hasOutput('DeadLetterQueueArn', { Value: queueArn(stack.bridge.retryQueue.deadLetterQueue) });
+    template.hasOutput('RetryFunctionRoleArn', { Value: { 'Fn::GetAtt': [retryRole.Ref, 'Arn'] } });
+    const redrive = flatten(template.findOutputs('RedriveCommand'));
+    assert.match(redrive, /aws sqs start-message-move-task --source-arn ".*DeadLetterQueue.*" --destination-arn ".*RetryQueue/);
+    // `create … --dry-run=client -o yaml | kubectl apply -f -` succeeds the second time too, where `create` alone fails.
+    assert.match(flatten(template.findOutputs('BuildSettingsCommand')), /create configmap build-settings --from-literal=image-repository=.* --dry-run=client -o yaml \| kubectl apply -f -/);
+  });
+
+  it('links the dashboard on the console host of the stack’s partition', () => {
+    const url = flatten(template.findOutputs('DashboardUrl'));
+    assert.match(url, /"Fn::FindInMap":\["ConsoleHost",\{"Ref":"AWS::Partition"\},"host"\]/);
+    assert.deepEqual(template.toJSON().Mappings.ConsoleHost, {
+      aws: { host: 'console.aws.amazon.com' },
+      'aws-cn': { host: 'console.amazonaws.cn' },
+      'aws-us-gov': { host: 'console.amazonaws-us-gov.com' },
+    });
+    assert.doesNotMatch(url, /console\.aws\.amazon\.com/);
   });
 
   it('draws the dashboard: outcomes, duration p50/p99, Lambda errors and throttles, API 4xx/5xx', () => {
@@ -360,7 +439,7 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
 describe('TektonBridgeStack with options', () => {
   it('skips the lookup entirely when endpoint and CA are given: no custom resource, no eks: permission anywhere', () => {
     const { stack, template } = buildStack({ clusterEndpoint: givenEndpoint, clusterCa: givenCa });
-    assert.equal(stack.clusterLookup, undefined);
+    assert.equal(stack.bridge.cluster.lookup, undefined);
     template.resourceCountIs('Custom::EksClusterLookup', 0);
     assert.equal(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => lookupProviderId.test(id)), false);
     template.resourceCountIs('AWS::Lambda::Function', 2);
@@ -386,9 +465,9 @@ describe('TektonBridgeStack with options', () => {
   });
 
   it('sends alarms to an encrypted, SSL-only SNS topic with an e-mail subscription when alarmEmail is given', () => {
-    const { template } = buildStack({ alarmEmail: 'ops@example.com' });
+    const { stack, template } = buildStack({ alarmEmail: 'ops@example.com' });
     const topic = onlyResource(template, 'AWS::SNS::Topic');
-    const key = onlyResource(template, 'AWS::KMS::Key');
+    const key = { id: stack.getLogicalId(stack.bridge.bridgeAlarms.alarmTopic!.masterKey!.node.defaultChild as never), resource: template.findResources('AWS::KMS::Key')[stack.getLogicalId(stack.bridge.bridgeAlarms.alarmTopic!.masterKey!.node.defaultChild as never)]! };
     assert.deepEqual(topic.resource.Properties.KmsMasterKeyId, { 'Fn::GetAtt': [key.id, 'Arn'] });
     assert.equal(key.resource.Properties.EnableKeyRotation, true);
     assert.ok(
@@ -407,12 +486,37 @@ describe('TektonBridgeStack with options', () => {
     }
   });
 
-  it('follows the namespace and stack name it is given', () => {
-    const { template } = buildStack({ namespace: 'builds', stackName: 'bridge-two' });
+  it('follows the namespace and stack name it is given, when the trigger configuration renders into that namespace', () => {
+    const { template } = buildStack({ namespace: 'builds', stackName: 'bridge-two', triggersDir: triggersIn('builds') });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'builds' });
-    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-webhook' });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-webhook', Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'bridge-two' }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-retry', Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'bridge-two' }) } });
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'bridge-two-cluster-lookup' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/bridge-two-webhook' });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'bridge-two' });
+    // A second bridge in the account keeps its metrics apart: every alarm on a bridge metric has its own service.
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'TektonBridge' } }))) {
+      assert.deepEqual(alarm.Properties.Dimensions, [{ Name: 'service', Value: 'bridge-two' }]);
+    }
+    assert.match(flatten(template.findOutputs('BuildSettingsCommand')), /kubectl -n builds create configmap/);
+  });
+
+  it('refuses to synthesize when an EventListener renders into a namespace the stack did not prepare', () => {
+    assert.throws(
+      () => buildStack({ namespace: 'builds' }),
+      (error: unknown) =>
+        error instanceof TektonBridgeConfigError &&
+        error.message === 'triggers/event-listener.yaml: EventListener/github-push: metadata.namespace: the runs of trigger default-branch go to namespace "ci", but the bridge prepared "builds" (build-bot\'s Pod Identity, the outputs, tekton/); set metadata.namespace: builds (an object without one is in "default"), or deploy with -c namespace=ci',
+    );
+    // A listener without a namespace runs in `default`, as Tekton Triggers' own would.
+    assert.throws(() => buildStack({ triggersDir: triggersIn(undefined) }), /the runs of trigger default-branch go to namespace "default", but the bridge prepared "ci"/);
+  });
+
+  it('can leave the Pod Identity association to another stack on the same cluster and namespace', () => {
+    const { stack, template } = buildStack({ createPodIdentityAssociation: false });
+    template.resourceCountIs('AWS::EKS::PodIdentityAssociation', 0);
+    assert.equal(stack.bridge.buildIdentity.podIdentityAssociation, undefined);
+    // The push role stays: the other stack's association may point at either.
+    assert.equal(Object.keys(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'pods.eks.amazonaws.com' } }] } } })).length, 1);
   });
 });

@@ -16,6 +16,7 @@ import { captureLogs } from '../support/captured-logs.ts';
 import { githubExample, pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_SECRET, startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.ts';
 import type { StoredObject } from '../support/kube-api-server.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 const CORPUS_TRIGGERS = 'test/fixtures/reliability/corpus-triggers';
 const MISSING_BINDING = 'test/fixtures/reliability/missing-binding';
@@ -126,6 +127,7 @@ const cases: Case[] = [
       assert.deepEqual(Object.keys(object.metadata.labels ?? {}).sort(), [
         'example.com/author',
         'example.com/branch',
+        'tekton-bridge/report',
         'triggers.tekton.dev/eventlistener',
         'triggers.tekton.dev/trigger',
         'triggers.tekton.dev/triggers-eventid',
@@ -179,7 +181,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('bad-input corpus, through serve (HTTP on loopback) and the built Lambda bundle', () => {
+describe('bad-input corpus, through serve (HTTP on loopback) and the built Lambda bundle', { skip: skipWithout('moto_server') }, () => {
   let bridge: BridgeHarness;
   let served: RunningBridge;
   let kubeconfigDir: string;

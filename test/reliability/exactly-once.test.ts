@@ -9,12 +9,13 @@ import { captureLogs } from '../support/captured-logs.ts';
 import { signedDelivery } from '../support/deliveries.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_SECRET, startBridgeHarness, type BridgeHarness, type WebhookHandler } from '../support/bridge-harness.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 function outcomeOf(answer: { body?: string }): string {
   return JSON.parse(answer.body as string).results[0].outcome as string;
 }
 
-describe('exactly once under concurrency (built bundles, moto SQS, TLS Kubernetes API)', () => {
+describe('exactly once under concurrency (built bundles, moto SQS, TLS Kubernetes API)', { skip: skipWithout('moto_server') }, () => {
   let bridge: BridgeHarness;
   before(async () => {
     bridge = await startBridgeHarness();

@@ -25,6 +25,7 @@ import {
   type BridgeHarness,
   type WebhookHandler,
 } from '../support/bridge-harness.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -169,7 +170,7 @@ const rows: Row[] = [
   },
 ];
 
-describe('fault matrix: the built webhook and retry bundles against a failing cluster, SQS, Secrets Manager and EKS', () => {
+describe('fault matrix: the built webhook and retry bundles against a failing cluster, SQS, Secrets Manager and EKS', { skip: skipWithout('moto_server') }, () => {
   let bridge: BridgeHarness;
   /** Every delivery a trigger matched, and how it must end. */
   const matched = new Map<string, 'created' | RegExp>();

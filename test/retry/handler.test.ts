@@ -1,6 +1,9 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startGithubApiServer } from '../support/github-api-server.ts';
+import { MOTO_CLIENT_SETTINGS } from '../support/moto-server.ts';
 import { build } from 'esbuild';
 import { toEsbuildOptions } from '../../infra/function-bundling.ts';
 import { captureLogs } from '../support/captured-logs.ts';
@@ -8,8 +11,9 @@ import { signedDelivery, type SignedDelivery } from '../support/deliveries.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_MAX_RECEIVE_COUNT, HARNESS_SECRET, startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.ts';
 import { pollOnce, queueDepth } from '../support/sqs-event-source.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
-describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', () => {
+describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', { skip: skipWithout('moto_server') }, () => {
   let bridge: BridgeHarness;
   before(async () => {
     bridge = await startBridgeHarness();
@@ -107,6 +111,27 @@ describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', 
     assert.match(line?.resources?.[0], /^PipelineRun ci\/build-and-deploy-run-[a-z0-9]{10}$/);
     for (const key of ['lookupMs', 'tokenMs', 'apiMs']) assert.equal(typeof line?.timings?.[key], 'number');
     assert.doesNotMatch(lines.join('\n'), /k8s-aws-v1\.|X-Amz-Signature|harness-webhook-secret|tekton-bridge-retry-test-secret-access-key|clone_url|Hello-World\.git|volumeClaimTemplate/);
+  });
+
+  it('a queued creation given up turns the commit\'s pending status into an error with the reason', async () => {
+    // Prepare: GitHub credentials for the retry function, a queued creation whose only retry fails.
+    const github = await startGithubApiServer({ token: 'ghp_retry_test' });
+    try {
+      const secrets = new SecretsManagerClient({ endpoint: bridge.secretsMoto.endpoint, ...MOTO_CLIENT_SETTINGS });
+      const arn = (await secrets.send(new CreateSecretCommand({ Name: `github-retry-${Date.now()}`, SecretString: '{"token":"ghp_retry_test"}' }))).ARN as string;
+      await queueOne('retry-given-up');
+      const retry = await bridge.coldRetry({ RETRY_MAX_ATTEMPTS: '2', GITHUB_CREDENTIALS_SECRET_ARN: arn, GITHUB_API_URL: github.url });
+      bridge.api.injectFault({ kind: 'status', code: 500 });
+      // Act
+      const { entries } = await captureLogs(() => bridge.drain(retry));
+      // Assess
+      assert.equal(bridge.deadLetters.length, 1);
+      assert.deepEqual(github.statuses.map((s) => [s.state, s.context]), [['error', 'tekton-bridge/github-push/default-branch']]);
+      assert.match(github.statuses[0]?.description ?? '', /^Not created: .*500/);
+      assert.equal(entries.find((e) => e.message === 'reported error to GitHub')?.deliveryId, 'retry-given-up');
+    } finally {
+      await github.stop();
+    }
   });
 
   it('fails the cold start naming a missing variable', async () => {

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { commandOnPath } from './command-on-path.ts';
+import { commandOnPath, optionalTools } from './command-on-path.ts';
 
 export interface MotoServer {
   endpoint: string;
@@ -27,7 +27,8 @@ export const MOTO_CLIENT_SETTINGS = {
 export async function startMotoServer(options: { startTimeoutMs?: number } = {}): Promise<MotoServer> {
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   if (!commandOnPath('moto_server')) {
-    throw new Error('moto_server is not on PATH: .ci/run must install it (pip install "moto[server]") before the tests run');
+    // Test files skip themselves first (skipWithout('moto_server')); reaching this is a test that forgot to.
+    throw new Error(`moto_server is not on PATH (${optionalTools.moto_server}); a test that needs it declares skip: skipWithout('moto_server')`);
   }
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
     detached: true,

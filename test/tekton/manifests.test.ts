@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../infra/function-bundling.ts';
-import { bridgeKubernetesGroup, buildBotServiceAccount } from '../../infra/tekton-bridge-stack.ts';
+import { buildBotServiceAccount } from '../../infra/build-identity.ts';
+import { bridgeKubernetesGroup } from '../../infra/tekton-bridge.ts';
+import { gitCloneRelease } from './git-clone-release.ts';
 import { checkRunAgainstPipeline, checkTektonV1, isPinnedImage, pipelineRunsIn, readManifests, type Manifest } from './tekton-rules.ts';
 
 const tektonDir = path.join(projectRoot, 'tekton');
@@ -15,12 +18,23 @@ const find = (kind: string, name: string): Manifest => {
 };
 
 describe('tekton/ manifests', () => {
-  it('parse, and every object is named and lives in namespace ci (the CDK default)', () => {
+  it('parse, and every object is named and lives in namespace ci (the CDK default), but the deployer’s Role in apps', () => {
     assert.ok(manifests.length >= 10, `${manifests.length} objects`);
-    for (const m of manifests) {
+    assert.deepEqual(manifests.filter((m) => m.kind === 'Namespace').map((m) => m.name), ['ci', 'apps']);
+    for (const m of manifests.filter((m) => m.kind !== 'Namespace')) {
       assert.ok(m.name && m.name !== 'undefined', `${m.file}: ${m.kind} has a name`);
-      if (m.kind === 'Namespace') assert.equal(m.name, 'ci');
-      else assert.equal(m.namespace, 'ci', `${m.file}: ${m.kind}/${m.name}`);
+      const expected = m.name === 'app-deployer' ? 'apps' : 'ci';
+      assert.equal(m.namespace, expected, `${m.file}: ${m.kind}/${m.name}`);
+    }
+  });
+
+  it('enforce Pod Security baseline on both namespaces, and warn and audit restricted', () => {
+    for (const name of ['ci', 'apps']) {
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(find('Namespace', name).body.metadata.labels).filter(([key]) => key.startsWith('pod-security.kubernetes.io/'))),
+        { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted' },
+        name,
+      );
     }
   });
 
@@ -54,12 +68,12 @@ describe('tekton/ manifests', () => {
     assert.match(problems, /uses \$\(params\.…\) directly/);
   });
 
-  it('clone with the catalog git-clone through the git resolver, pinned to a release', () => {
+  it('clone with the catalog git-clone through the git resolver, pinned to the commit of its v1.7.0 release', () => {
     const fetch = find('Pipeline', 'build-and-deploy').body.spec.tasks.find((t: { name: string }) => t.name === 'fetch-source');
     assert.equal(fetch.taskRef.resolver, 'git');
     const params = Object.fromEntries(fetch.taskRef.params.map((p: { name: string; value: string }) => [p.name, p.value]));
     assert.equal(params.url, 'https://github.com/tektoncd-catalog/git-clone.git');
-    assert.match(params.revision, /^v\d+\.\d+\.\d+$/);
+    assert.equal(params.revision, gitCloneRelease.commit);
     assert.equal(params.pathInRepo, 'task/git-clone/git-clone.yaml');
     assert.deepEqual(fetch.workspaces, [
       { name: 'output', workspace: 'source' },
@@ -74,7 +88,9 @@ describe('tekton/ manifests', () => {
     assert.deepEqual(step.env, [
       { name: 'IMAGE_REPOSITORY', valueFrom: { configMapKeyRef: { name: 'build-settings', key: 'image-repository' } } },
     ]);
-    assert.ok(step.args.includes('--destination=$(IMAGE_REPOSITORY):$(params.repo-name)-$(params.revision)'));
+    // Immutable tags: one per build, so a rebuild of the same commit pushes too.
+    assert.ok(step.args.includes('--destination=$(IMAGE_REPOSITORY):$(params.revision)-$(context.taskRun.uid)'));
+    assert.equal(step.args.filter((a: string) => a.startsWith('--destination=')).length, 1);
     assert.equal(task.body.spec.workspaces.some((w: { name: string }) => /docker|config/.test(w.name)), false, 'no docker config workspace');
     assert.equal(JSON.stringify(manifests).includes('dockerconfigjson'), false);
   });
@@ -101,18 +117,53 @@ describe('tekton/ manifests', () => {
     assert.deepEqual(binding.body.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: bridgeKubernetesGroup }]);
   });
 
-  it('give build-bot (the Pod Identity service account) deploy rights on workloads only', () => {
+  it('give build-bot no Kubernetes permission, and deploy-bot workloads in apps only: no DaemonSets, Secrets, RBAC or delete', () => {
     find('ServiceAccount', buildBotServiceAccount);
-    const binding = find('RoleBinding', 'build-bot-deploy');
-    assert.deepEqual(binding.body.subjects, [{ kind: 'ServiceAccount', name: buildBotServiceAccount, namespace: 'ci' }]);
+    find('ServiceAccount', 'deploy-bot');
+    const bindings = manifests.filter((m) => m.kind === 'RoleBinding' || m.kind === 'ClusterRoleBinding');
+    assert.equal(bindings.some((b) => JSON.stringify(b.body.subjects).includes(buildBotServiceAccount)), false, 'build-bot is bound to nothing');
+    const deployer = find('RoleBinding', 'app-deployer');
+    assert.equal(deployer.namespace, 'apps');
+    assert.deepEqual(deployer.body.subjects, [{ kind: 'ServiceAccount', name: 'deploy-bot', namespace: 'ci' }]);
+    assert.deepEqual(deployer.body.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'app-deployer' });
+    const forbidden = ['daemonsets', 'secrets', 'serviceaccounts', 'roles', 'rolebindings', 'clusterroles', 'clusterrolebindings', 'pods/exec', 'nodes', 'persistentvolumes'];
     for (const role of manifests.filter((m) => m.kind === 'Role' || m.kind === 'ClusterRole')) {
       for (const rule of role.body.rules) {
-        assert.equal(rule.resources.includes('secrets'), false, `${role.name} must not touch Secrets`);
+        for (const resource of forbidden) assert.equal(rule.resources.includes(resource), false, `${role.name} must not touch ${resource}`);
+        assert.equal(rule.apiGroups.includes('rbac.authorization.k8s.io'), false, `${role.name} touches RBAC`);
         assert.equal([...rule.resources, ...rule.verbs, ...rule.apiGroups].includes('*'), false, `${role.name} has a wildcard`);
-        assert.equal(rule.verbs.includes('delete'), false, `${role.name} deletes`);
+        for (const verb of ['delete', 'deletecollection', 'escalate', 'bind', 'impersonate']) assert.equal(rule.verbs.includes(verb), false, `${role.name} may ${verb}`);
       }
     }
     assert.equal(manifests.some((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding'), false, 'namespaced only');
+  });
+
+  it('apply the application manifests into apps, never the CI namespace', () => {
+    const deploy = find('Task', 'deploy-manifests').body.spec;
+    assert.equal(deploy.params.find((p: { name: string }) => p.name === 'namespace').default, 'apps');
+    assert.ok(deploy.steps[1].args.includes('--namespace=$(params.namespace)'));
+    const pipeline = find('Pipeline', 'build-and-deploy').body.spec;
+    assert.equal(pipeline.params.find((p: { name: string }) => p.name === 'app-namespace').default, 'apps');
+    assert.deepEqual(pipeline.tasks.find((t: { name: string }) => t.name === 'deploy').params.find((p: { name: string }) => p.name === 'namespace'), { name: 'namespace', value: '$(params.app-namespace)' });
+  });
+
+  it('ship a default gp3 StorageClass per provisioner, outside what `kubectl apply -f tekton/` reads', () => {
+    assert.equal(readdirSync(tektonDir).some((name) => /storage/i.test(name) && name.endsWith('.yaml')), false);
+    const classes = readManifests(path.join(tektonDir, 'storage'));
+    assert.deepEqual(classes.map((c) => [c.kind, c.name, c.body.provisioner]).sort(), [
+      ['StorageClass', 'gp3', 'ebs.csi.aws.com'],
+      ['StorageClass', 'gp3', 'ebs.csi.eks.amazonaws.com'],
+    ]);
+    for (const { body } of classes) {
+      assert.equal(body.metadata.annotations['storageclass.kubernetes.io/is-default-class'], 'true');
+      assert.deepEqual(body.parameters, { type: 'gp3', encrypted: 'true' });
+      assert.equal(body.volumeBindingMode, 'WaitForFirstConsumer');
+    }
+  });
+
+  it('ask the README for the Tekton Pipelines the pinned git-clone needs', () => {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    assert.ok(readme.includes(`**Tekton Pipelines** v${gitCloneRelease.pipelinesMinVersion} or newer`), 'README: Tekton Pipelines minimum');
   });
 
   it('pin every image by tag or digest', () => {
@@ -143,6 +194,9 @@ describe('build-and-deploy against the trigger configuration', () => {
         );
         assert.ok(run.spec.workspaces.find((w: { name: string }) => w.name === 'source')?.volumeClaimTemplate, `${context}: source from a volumeClaimTemplate`);
         assert.equal(run.spec.taskRunTemplate?.serviceAccountName, buildBotServiceAccount, `${context}: runs as build-bot (Pod Identity pushes to ECR)`);
+        if (name.startsWith('triggers/')) {
+          assert.deepEqual(run.spec.taskRunSpecs, [{ pipelineTaskName: 'deploy', serviceAccountName: 'deploy-bot' }], `${context}: deploys as deploy-bot, not build-bot`);
+        }
         assert.ok([undefined, 'ci'].includes(run.metadata?.namespace), `${context}: namespace ci`);
       }
     });

@@ -231,6 +231,10 @@ export function checkRunAgainstPipeline(run: Record<string, any>, pipeline: Mani
   for (const p of pipelineParams) if (p.default === undefined && !supplied.has(p.name)) problems.push(`${context}: ${pipeline.name} needs param "${p.name}"`);
   for (const name of bound) if (!pipelineWorkspaces.some((w) => w.name === name)) problems.push(`${context}: workspace "${name}" is not a workspace of ${pipeline.name}`);
   for (const w of pipelineWorkspaces) if (!w.optional && !bound.has(w.name)) problems.push(`${context}: ${pipeline.name} needs workspace "${w.name}"`);
+  const taskNames = new Set([...(spec.tasks ?? []), ...(spec.finally ?? [])].map((t: { name: string }) => t.name));
+  for (const taskRunSpec of run.spec?.taskRunSpecs ?? []) {
+    if (!taskNames.has(taskRunSpec.pipelineTaskName)) problems.push(`${context}: taskRunSpecs: ${pipeline.name} has no task "${taskRunSpec.pipelineTaskName}"`);
+  }
   return problems;
 }
 

@@ -10,6 +10,7 @@ import { pushToDefaultBranch, tagPush } from '../support/github-examples.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 import { startBridge } from '../../functions/cli/serve.ts';
+import { skipWithout } from '../support/command-on-path.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -48,7 +49,7 @@ async function captureLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines
   }
 }
 
-describe('the built webhook bundle, against moto_server and a TLS Kubernetes API', () => {
+describe('the built webhook bundle, against moto_server and a TLS Kubernetes API', { skip: skipWithout('moto_server') }, () => {
   let bundle: { dir: string; url: string };
   let moto: MotoServer;
   let api: KubeApiServer;
