@@ -41,7 +41,7 @@ const webhookSecrets = createWebhookSecretSource({
 const readTriggerSecrets =
   config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
-const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
 const reportDelivery = env.github
   ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, warn: (m) => logger.warn(m) })

@@ -60,7 +60,6 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       GITHUB_CREDENTIALS_SECRET_ARN: { Ref: stack.getLogicalId(stack.bridge.githubCredentials.node.defaultChild as never) },
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
       RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.bridge.retryQueue.queue.node.defaultChild as never) },
       RETRY_MESSAGE_MAC_KEY_ARN: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.messageMacKey.node.defaultChild as never), 'Arn'] },
     });
