@@ -47,7 +47,6 @@ describe('the reporter (defaults: no credentials given, so the stack creates an 
       GITHUB_CREDENTIALS_SECRET_ARN: credentials,
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     // The webhook and retry functions report too: the same secret.
     for (const fn of ['webhook', 'retry'] as const) {
