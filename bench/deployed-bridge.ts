@@ -27,7 +27,7 @@ export interface DeployedBridge {
   webhook: Record<string, SynthesizedFunction>;
   /** The environment of the deployed path (CLUSTER_ENDPOINT and CLUSTER_CA set, as the stack sets them). */
   deployedEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
-  /** The deployed path with reporting to GitHub on, as the stack sets it given `githubCredentialsSecretArn`. */
+  /** The deployed path with reporting to GitHub on: the credentials secret filled in (`deployedEnv` has it holding `{}`). */
   reportingEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
   /** The DescribeCluster path: the same, without CLUSTER_ENDPOINT and CLUSTER_CA. */
   describeEnv: (fn: SynthesizedFunction) => NodeJS.ProcessEnv;
@@ -67,6 +67,8 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     );
     const macKeyArn = await createMacKey(moto.endpoint);
     const githubSecretArn = (await new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateSecretCommand({ Name: 'bench-github', SecretString: '{"token":"ghp_bench"}' }))).ARN as string;
+    // The secret a stack deployed without credentials creates, not filled in yet.
+    const unfilledGithubSecretArn = (await new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateSecretCommand({ Name: 'bench-github-unfilled', SecretString: '{}' }))).ARN as string;
     const queueUrl = (await new SQSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new CreateQueueCommand({ QueueName: 'bench-retry' }))).QueueUrl as string;
 
     // The stack gets the cluster's endpoint and CA as context, as a user who knows them would give them.
@@ -80,7 +82,7 @@ export async function startDeployedBridge(options: { work: string; roundTripMs: 
     }
 
     // What CloudFormation would resolve at deploy time, resolved to the loopback world; anything else stops the bench.
-    const deployTime: Record<string, string> = { RETRY_QUEUE_URL: queueUrl, RETRY_MESSAGE_MAC_KEY_ARN: macKeyArn };
+    const deployTime: Record<string, string> = { RETRY_QUEUE_URL: queueUrl, RETRY_MESSAGE_MAC_KEY_ARN: macKeyArn, GITHUB_CREDENTIALS_SECRET_ARN: unfilledGithubSecretArn };
     const deployedEnv = (fn: SynthesizedFunction): NodeJS.ProcessEnv => {
       const fromStack = Object.fromEntries(
         Object.entries(fn.environment).map(([name, value]) => {
