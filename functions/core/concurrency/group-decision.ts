@@ -136,8 +136,6 @@ export function decideGroup(members: readonly GroupMember[], context: GroupDecis
 
   if (!contested) {
     const stopping = active.filter((m) => m.phase === 'stopping').length;
-    // Runs another bridge is starting count as running: they will be, a moment from now.
-    const running = active.length + started.size + waiting.filter((m) => !started.has(m) && isLive(m)).length;
     waiting
       .filter((m) => !started.has(m))
       .forEach((member, position) => {
@@ -145,7 +143,7 @@ export function decideGroup(members: readonly GroupMember[], context: GroupDecis
         const reason =
           stopping > 0 && settings.cancelInProgress
             ? `waiting for ${stopping} cancelled run${stopping === 1 ? '' : 's'} of group ${settings.group} to stop (max-running ${limit})`
-            : `${running} of max-running ${limit} running in group ${settings.group}; ${ordinal(position + 1)} in line`;
+            : `max-running ${limit} reached in group ${settings.group}; ${ordinal(position + 1)} in line`;
         actions.push({ action: 'queue', member, reason, patch: annotate(member, { [GROUP_STATE_ANNOTATIONS.queued]: reason }) });
       });
   }

@@ -286,7 +286,7 @@ describe('decideGroup: one round of a concurrency group', () => {
     );
     assert.deepEqual(
       decision.actions.map((a) => ('reason' in a ? a.reason : '')),
-      ['1 of max-running 1 running in group main; 1st in line', '1 of max-running 1 running in group main; 2nd in line'],
+      ['max-running 1 reached in group main; 1st in line', 'max-running 1 reached in group main; 2nd in line'],
     );
   });
 });
