@@ -18,9 +18,5 @@ export async function settleDeliveryGroups(
   const groups = report.groups ?? [];
   if (groups.length === 0) return [];
   const settlement = createGroupSettlement({ kube: options.kube, verifyRun: options.verifyRun, awaitReports: options.awaitReports });
-  try {
-    return await settlement.settleGroups(groups, Date.now() + (options.budgetMs ?? DELIVERY_SETTLE_BUDGET_MS));
-  } catch (error) {
-    return [{ action: 'failed', group: groups.map((g) => g.group).join(', '), reason: `settling crashed: ${(error as Error).message}` }];
-  }
+  return settlement.settleGroups(groups, Date.now() + (options.budgetMs ?? DELIVERY_SETTLE_BUDGET_MS));
 }

@@ -3,6 +3,7 @@ import type { KubernetesObject, ResourceRef } from '../core/delivery-types.ts';
 import { ACTIVE_MEMBERS_SELECTOR, GROUP_LABEL, GROUP_STATE_ANNOTATIONS, groupOf, sameGroup, type GroupRef } from '../core/concurrency/group-annotations.ts';
 import { decideGroup, type GroupAction } from '../core/concurrency/group-decision.ts';
 import { readMember, type GroupMember } from '../core/concurrency/group-members.ts';
+import { messageOf } from './error-message.ts';
 import type { KubernetesClient } from './kubernetes-api.ts';
 import type { RunVerifier } from './run-verifier.ts';
 
@@ -69,9 +70,19 @@ export function createGroupSettlement(options: GroupSettlementOptions) {
     return members;
   };
 
+  /** Never throws: what went wrong is an entry, and the next event or schedule settles the group again. */
   const settle = async (group: GroupRef, settleOptions: { deadline?: number; listed?: KubernetesObject[] } = {}): Promise<GroupEntry[]> => {
-    const token = randomUUID().slice(0, 13);
     const entries: GroupEntry[] = [];
+    try {
+      await settleInto(entries, group, settleOptions);
+    } catch (error) {
+      entries.push({ action: 'failed', group: group.group, reason: `settling crashed: ${messageOf(error)}` });
+    }
+    return entries;
+  };
+
+  const settleInto = async (entries: GroupEntry[], group: GroupRef, settleOptions: { deadline?: number; listed?: KubernetesObject[] }): Promise<void> => {
+    const token = randomUUID().slice(0, 13);
     // Our claims still standing, with the resourceVersion they were last seen at.
     const claims = new Map<string, { ref: ResourceRef; resourceVersion: string }>();
     let view: KubernetesObject[] | string = settleOptions.listed ?? (await listGroup(group));
@@ -90,10 +101,11 @@ export function createGroupSettlement(options: GroupSettlementOptions) {
       const decision = decideGroup(members, { token, nowMs: now(), leaseMs, awaitReports: options.awaitReports });
       let again = decision.wait;
       for (const action of decision.actions) {
-        const written = await act(action, entries, group);
-        if (action.action === 'claim' && written) claims.set(action.member.name, { ref: action.member.ref, resourceVersion: written });
+        const acted = await act(action, entries, group);
+        if (acted.outcome === 'refused') continue;
+        if (action.action === 'claim' && acted.outcome === 'done') claims.set(action.member.name, { ref: action.member.ref, resourceVersion: acted.resourceVersion });
         if (action.action === 'start' || action.action === 'withdraw' || action.action === 'cancel') claims.delete(action.member.name);
-        if (written === undefined || action.action === 'claim' || action.action === 'release' || action.action === 'withdraw') again = true;
+        if (acted.outcome === 'moved' || action.action === 'claim' || action.action === 'release' || action.action === 'withdraw') again = true;
       }
       if (!again || (settleOptions.deadline !== undefined && now() >= settleOptions.deadline)) break;
       if (decision.wait) await pause();
@@ -103,23 +115,24 @@ export function createGroupSettlement(options: GroupSettlementOptions) {
     for (const { ref, resourceVersion } of claims.values()) {
       await kube.patch(ref, { type: 'merge', patch: { metadata: { resourceVersion, annotations: { [GROUP_STATE_ANNOTATIONS.starting]: null } } } });
     }
-    return entries;
   };
 
   /**
-   * Carries out one action. Returns the run's resourceVersion after it (`''` once deleted), or undefined when the run
-   * moved on (or is gone) since it was read, so the group is read again.
+   * Carries out one action: `done` (with the run's resourceVersion after it, `''` once deleted); `moved` when the run
+   * moved on (or is gone) since it was read, so the group is read again; `refused` by the API (named in an entry, and
+   * not tried again at once: it would only be refused again).
    */
-  const act = async (action: GroupAction, entries: GroupEntry[], group: GroupRef): Promise<string | undefined> => {
+  const act = async (action: GroupAction, entries: GroupEntry[], group: GroupRef): Promise<{ outcome: 'done'; resourceVersion: string } | { outcome: 'moved' | 'refused' }> => {
     const { member } = action;
     const result = action.action === 'prune' ? await kube.delete(member.ref, { resourceVersion: member.resourceVersion }) : await kube.patch(member.ref, { type: 'merge', patch: action.patch });
     if (result.outcome === 'patched' || result.outcome === 'deleted') {
       const logged = LOGGED[action.action];
       if (logged && 'reason' in action) entries.push({ action: logged, group: group.group, run: member.ref, reason: action.reason });
-      return result.outcome === 'patched' ? String(result.object.metadata.resourceVersion ?? '') : '';
+      return { outcome: 'done', resourceVersion: result.outcome === 'patched' ? String(result.object.metadata.resourceVersion ?? '') : '' };
     }
-    if (result.outcome === 'failed') entries.push({ action: 'failed', group: group.group, run: member.ref, reason: `could not ${action.action} the run: ${result.reason}` });
-    return undefined;
+    if (result.outcome !== 'failed') return { outcome: 'moved' };
+    entries.push({ action: 'failed', group: group.group, run: member.ref, reason: `could not ${action.action} the run: ${result.reason}` });
+    return { outcome: 'refused' };
   };
 
   return {

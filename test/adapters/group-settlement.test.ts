@@ -312,6 +312,22 @@ describe('settling concurrency groups against the Kubernetes API (TLS test serve
     assert.deepEqual(api.live().filter(inGroup()).map((r) => r.metadata.name), ['keep-9', 'keep-10']);
   });
 
+  it('what the API refuses (no delete in the Role) is named once per settlement, not tried again at once', async () => {
+    const keep = { 'tekton-bridge/max-keep-runs': '1' };
+    for (const push of [1, 2]) {
+      await kube.create(groupRun(`refused-${push}`, { push, settings: keep }));
+      tekton.finish('ci', `refused-${push}`);
+    }
+    let deletes = 0;
+    const noDelete: KubernetesClient = { ...kube, delete: async () => (deletes += 1, { outcome: 'failed', retryable: false, reason: 'the bridge\'s role lacks RBAC: delete pipelineruns.tekton.dev in namespace ci' }) };
+
+    const entries = await settlement(noDelete).settle(GROUP);
+
+    assert.deepEqual(entries.map((e) => `${e.action} ${e.run?.name}`), ['failed refused-1']);
+    assert.match(entries[0]?.reason ?? '', /^could not prune the run: the bridge's role lacks RBAC: delete/);
+    assert.equal(deletes, 1);
+  });
+
   it('the schedule settles every group with an active run from one list, and a group of another namespace is its own', async () => {
     await kube.create(groupRun('a-1', { push: 1, settings: ONE, group: 'a' }));
     await kube.create(groupRun('b-1', { push: 1, settings: ONE, group: 'b' }));
