@@ -18,6 +18,7 @@ import { createRunVerifier } from './adapters/run-verifier.ts';
 import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
 import { handleTektonEvent } from './core/reporting/handle-tekton-event.ts';
 import { reportNamespaces } from './core/reporting/report-namespaces.ts';
+import { documentsUseGroups } from './core/concurrency/group-annotations.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, and the GitHub client kept with its tokens.
 const env = readReporterEnvironment(process.env);
@@ -25,7 +26,9 @@ const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { clus
 const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
 // The shipped config's documents (COMPILED_TRIGGERS_FILE), read without building the config: the reporter needs
 // only the namespaces, and importing the builder would bring CEL into this bundle.
-const namespaces = reportNamespaces(JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents);
+const documents = JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents;
+const namespaces = reportNamespaces(documents);
+const usesGroups = documentsUseGroups(documents);
 const credentials = fromEnv();
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
 const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
@@ -58,7 +61,7 @@ export async function handler(
   const timings: CreateTimings = { lookupMs: 0, tokenMs: 0, apiMs: 0 };
   const kube = clusterClient(timings);
   const reporting = access && createRunReporting({ kube, access, detailsUrlTemplate: env.github?.detailsUrlTemplate, verifyRun });
-  const groups = createGroupSettlement({ kube, verifyRun, awaitReports: reporting !== undefined });
+  const groups = usesGroups ? createGroupSettlement({ kube, verifyRun, awaitReports: reporting !== undefined }) : undefined;
   try {
     if (isHttpEvent(event)) {
       const path = event.rawPath ?? '';
@@ -72,7 +75,7 @@ export async function handler(
         reportRun: async (ref) => {
           entries = reporting ? await reporting.reportEvent(ref) : [];
           // A run that finished frees a slot of its group: the next one starts now, not on the schedule.
-          groupEntries = await groups.settleGroupOf(ref);
+          groupEntries = groups ? await groups.settleGroupOf(ref) : [];
           return entries;
         },
       });
@@ -93,7 +96,7 @@ export async function handler(
       if (summary.problem) logger.warn('reconciliation incomplete', { ...totals, namespaces });
       else if (reporting) logger.info('reconciled', { ...totals, namespaces });
       // So a queue never sticks when an event is lost.
-      const settled = await groups.settleActive(namespaces, deadline);
+      const settled = groups ? await groups.settleActive(namespaces, deadline) : { groups: 0, entries: [] };
       logGroupEntries(logger, settled.entries);
       if (settled.problem) logger.warn('concurrency groups not all settled', { groups: settled.groups, problem: settled.problem, namespaces });
       count(summary.entries, settled.entries);
