@@ -12,8 +12,13 @@ import { createGithubReporting } from './adapters/github-reporting.ts';
 import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { createRunReporting, type ReportEntry } from './adapters/run-reporting.ts';
 import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
+import { createGroupSettlement, type GroupEntry } from './adapters/group-settlement.ts';
+import { groupMetricCounts, logGroupEntries } from './adapters/group-log.ts';
+import { createRunVerifier } from './adapters/run-verifier.ts';
+import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
 import { handleTektonEvent } from './core/reporting/handle-tekton-event.ts';
 import { reportNamespaces } from './core/reporting/report-namespaces.ts';
+import { documentsUseGroups } from './core/concurrency/group-annotations.ts';
 
 // Once per container, as in the webhook function: same cluster wiring, and the GitHub client kept with its tokens.
 const env = readReporterEnvironment(process.env);
@@ -22,17 +27,23 @@ const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { clus
 const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The shipped config's documents (COMPILED_TRIGGERS_FILE), read without building the config: the reporter needs
 // only the namespaces, and importing the builder would bring CEL into this bundle.
-const namespaces = reportNamespaces(JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents);
+const documents = JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents;
+const namespaces = reportNamespaces(documents);
+const usesGroups = documentsUseGroups(documents);
 const credentials = fromEnv();
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
-const access = createGithubReporting({
-  readCredentials: credentialsFromSecretsManager({
-    client: createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint }),
-    secretId: env.github.credentialsSecretArn,
-  }),
-  apiUrl: env.github.apiUrl,
-  warn: (message) => logger.warn(message),
-});
+const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
+// Without GitHub credentials the reporter still runs the concurrency groups' queues.
+const access =
+  env.github &&
+  createGithubReporting({
+    readCredentials: credentialsFromSecretsManager({ client: secretsManager, secretId: env.github.credentialsSecretArn }),
+    apiUrl: env.github.apiUrl,
+    warn: (message) => logger.warn(message),
+  });
+// Only runs signed with a key derived from the webhook secret are reported, cancelled, started or pruned.
+const webhookSecrets = createWebhookSecretSource({ client: secretsManager, secretId: env.webhookSecretArn, graceMs: env.previousSecretGraceHours * 3_600_000 });
+const verifyRun = createRunVerifier({ current: () => webhookSecrets.current(), previous: () => webhookSecrets.previous() });
 
 /** The schedule stops starting new reports this long before the function's timeout. */
 const SCHEDULE_MARGIN_MS = 5000;
@@ -44,9 +55,14 @@ type ReporterEvent = APIGatewayProxyEventV2 | ScheduledEvent;
  * Two callers, told apart by the event's shape: API Gateway's `POST /tekton/events` (payload format 2.0) with one of
  * Tekton's CloudEvents, and the EventBridge schedule (`"source": "aws.events"`), which reports every open run.
  */
-export async function handler(event: ReporterEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number }> {
+export async function handler(
+  event: ReporterEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number; groups: number }> {
   const timings: CreateTimings = { lookupMs: 0, tokenMs: 0, apiMs: 0 };
-  const reporting = createRunReporting({ kube: clusterClient(timings), access, detailsUrlTemplate: env.github.detailsUrlTemplate });
+  const kube = clusterClient(timings);
+  const reporting = access && createRunReporting({ kube, access, detailsUrlTemplate: env.github?.detailsUrlTemplate, verifyRun });
+  const groups = usesGroups ? createGroupSettlement({ kube, verifyRun, awaitReports: reporting !== undefined }) : undefined;
   try {
     if (isHttpEvent(event)) {
       const path = event.rawPath ?? '';
@@ -54,26 +70,38 @@ export async function handler(event: ReporterEvent, context?: Pick<Context, 'get
         return json(404, { error: `no route for ${event.requestContext.http.method} ${path}: Tekton's events go to POST /tekton/events` });
       }
       let entries: ReportEntry[] = [];
+      let groupEntries: GroupEntry[] = [];
       const answer = await handleTektonEvent(requestFromApiGateway(event), {
         namespaces,
-        reportRun: async (ref) => (entries = await reporting.reportEvent(ref)),
+        reportRun: async (ref) => {
+          entries = reporting ? await reporting.reportEvent(ref) : [];
+          // A run that finished frees a slot of its group: the next one starts now, not on the schedule.
+          groupEntries = groups ? await groups.settleGroupOf(ref) : [];
+          return entries;
+        },
       });
       if (answer.status !== 202 || answer.body.outcome === 'ignored') {
         logger.info('tekton event not reported', { status: answer.status, outcome: answer.body.outcome, reason: answer.body.reason ?? answer.body.error, eventType: answer.body.event?.type, run: answer.body.run });
       }
       logReportEntries(logger, entries, { eventId: answer.body.event?.id, eventType: answer.body.event?.type });
-      count(entries);
+      logGroupEntries(logger, groupEntries, { eventId: answer.body.event?.id });
+      count(entries, groupEntries);
       return json(answer.status, answer.body);
     }
     if (isScheduledEvent(event)) {
       const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
-      const summary = await reporting.reconcile(namespaces, Date.now() + remaining - SCHEDULE_MARGIN_MS);
+      const deadline = Date.now() + remaining - SCHEDULE_MARGIN_MS;
+      const summary = reporting ? await reporting.reconcile(namespaces, deadline) : { listed: 0, reported: 0, failed: 0, deferred: 0, entries: [] };
       logReportEntries(logger, summary.entries);
-      count(summary.entries);
       const { entries: _entries, ...totals } = summary;
       if (summary.problem) logger.warn('reconciliation incomplete', { ...totals, namespaces });
-      else logger.info('reconciled', { ...totals, namespaces });
-      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred };
+      else if (reporting) logger.info('reconciled', { ...totals, namespaces });
+      // So a queue never sticks when an event is lost.
+      const settled = groups ? await groups.settleActive(namespaces, deadline) : { groups: 0, entries: [] };
+      logGroupEntries(logger, settled.entries);
+      if (settled.problem) logger.warn('concurrency groups not all settled', { groups: settled.groups, problem: settled.problem, namespaces });
+      count(summary.entries, settled.entries);
+      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred, groups: settled.groups };
     }
     throw new TypeError('[tekton-bridge] the reporter takes API Gateway HTTP API events (POST /tekton/events) and EventBridge scheduled events');
   } finally {
@@ -81,10 +109,11 @@ export async function handler(event: ReporterEvent, context?: Pick<Context, 'get
   }
 }
 
-function count(entries: readonly ReportEntry[]): void {
+function count(entries: readonly ReportEntry[], groupEntries: readonly GroupEntry[]): void {
   const { reported, failed } = reportCounts(entries);
   if (reported > 0) metrics.addMetric('Reported', MetricUnit.Count, reported);
   if (failed > 0) metrics.addMetric('ReportFailed', MetricUnit.Count, failed);
+  for (const [name, value] of groupMetricCounts(groupEntries)) metrics.addMetric(name, MetricUnit.Count, value);
 }
 
 function isHttpEvent(event: ReporterEvent): event is APIGatewayProxyEventV2 {

@@ -6,6 +6,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
 import { createDeliveryReporting } from './adapters/delivery-reporting.ts';
+import { settleDeliveryGroups } from './adapters/delivery-group-settlement.ts';
+import { groupMetricCounts, logGroupEntries } from './adapters/group-log.ts';
+import { createRunVerifier } from './adapters/run-verifier.ts';
 import { createWithReadBack } from './adapters/kubernetes-api.ts';
 import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { deliveryLogFields, deliveryLogMessage, unverifiedRequestFields } from './adapters/delivery-log.ts';
@@ -41,10 +44,12 @@ const webhookSecrets = createWebhookSecretSource({
 const readTriggerSecrets =
   config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
+// Runs are the bridge's only if their signature verifies: other runs in a group are checked before it acts on them.
+const verifyRun = createRunVerifier({ current: () => webhookSecrets.current(), previous: () => webhookSecrets.previous() });
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
 const reportDelivery = env.github
-  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, warn: (m) => logger.warn(m) })
+  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, verifyRun, warn: (m) => logger.warn(m) })
   : undefined;
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
 const sendToRetryQueue =
@@ -119,6 +124,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs }, request.headers);
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
+  // Before the report, so GitHub hears of a run as queued or cancelled rather than as merely pending.
+  const groupEntries = await settleDeliveryGroups(report, { kube, verifyRun, awaitReports: reportDelivery !== undefined });
+  logGroupEntries(logger, groupEntries, { deliveryId: report.deliveryId });
+  for (const [name, count] of groupMetricCounts(groupEntries)) metrics.addMetric(name, MetricUnit.Count, count);
   if (reportDelivery) {
     const entries = await reportDelivery(report, kube, performance.now() - started);
     logReportEntries(logger, entries, { deliveryId: report.deliveryId });

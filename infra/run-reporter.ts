@@ -18,7 +18,7 @@ export interface RunReporterProps {
   readonly clusterCa: string;
   /** Copied into the bundle: the reporter reconciles the namespaces this configuration renders into. */
   readonly triggersDir: string;
-  /** GITHUB_CREDENTIALS_SECRET_ARN and the other reporting settings; the caller grants the secret. */
+  /** WEBHOOK_SECRET_ARN, GITHUB_CREDENTIALS_SECRET_ARN and the other reporting settings; the caller grants the secrets. */
   readonly environment: Record<string, string>;
   /** The other functions that report (webhook, retry): their report lines join the reporter's in the views. */
   readonly reportingLogGroups: readonly logs.ILogGroup[];

@@ -51,7 +51,7 @@ export interface TektonBridgeProps {
   readonly name?: string;
   /** An existing Secrets Manager secret (complete ARN) holding the GitHub webhook secret; default: one is generated. */
   readonly webhookSecretArn?: string;
-  /** The customer-managed KMS key `webhookSecretArn` is encrypted under (the webhook function gets kms:Decrypt on it). */
+  /** The customer-managed KMS key `webhookSecretArn` is encrypted under (the webhook and reporter functions get kms:Decrypt on it). */
   readonly webhookSecretKmsKeyArn?: string;
   /**
    * An existing secret (complete ARN) with the secrets Tekton's `compareSecret` and interceptor `secretRef` name, as
@@ -261,13 +261,15 @@ export class TektonBridge extends Construct {
       clusterEndpoint: this.cluster.endpoint,
       clusterCa: this.cluster.ca,
       triggersDir,
-      environment: { ...reporting.everyFunction, ...reporting.reporterOnly },
+      // The webhook secret too: the reporter acts only on runs whose signature (a key derived from it) verifies.
+      environment: { WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn, ...reporting.everyFunction, ...reporting.reporterOnly },
       reportingLogGroups: [this.webhookFunction.functionLogGroup, this.retryFunction.functionLogGroup],
       logRetention,
       ...(network !== undefined && { network }),
       ...(props.reporterEntry !== undefined && { entry: props.reporterEntry }),
     });
     this.reporterFunction = this.reporter.reporterFunction;
+    grantSecretRead(this.reporterFunction, 'WebhookSecret', this.webhookSecret.secretArn, props.webhookSecretKmsKeyArn);
     for (const fn of [this.webhookFunction, this.retryFunction, this.reporterFunction]) {
       grantSecretRead(fn, 'GithubCredentials', this.githubCredentials.secretArn, props.githubCredentialsKmsKeyArn);
     }

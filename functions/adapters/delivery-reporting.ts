@@ -9,6 +9,7 @@ import { credentialsFromSecretsManager } from './github-credentials-source.ts';
 import { createGithubReporting } from './github-reporting.ts';
 import type { KubernetesClient } from './kubernetes-api.ts';
 import { createRunReporting, type ReportEntry } from './run-reporting.ts';
+import type { RunVerifier } from './run-verifier.ts';
 import { createSecretValueReader } from './secrets-manager-call.ts';
 import { messageOf } from './error-message.ts';
 
@@ -26,6 +27,7 @@ export function createDeliveryReporting(options: {
   credentials: AwsCredentialIdentityProvider;
   secretsManagerEndpoint: string | undefined;
   config: TriggersConfig;
+  verifyRun: RunVerifier;
   warn: (message: string) => void;
 }): (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]> {
   const { github } = options;
@@ -39,7 +41,7 @@ export function createDeliveryReporting(options: {
   });
   return async (report, kube, elapsedMs) => {
     const listener = options.config.eventListeners.find((l) => l.name === report.eventListener);
-    const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate });
+    const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate, verifyRun: options.verifyRun });
     const budgetMs = Math.min(github.reportBudgetMs, ANSWER_BY_MS - elapsedMs);
     try {
       return await reporting.reportDelivery(report, { reportSkipped: listener?.reportSkipped === true, budgetMs });

@@ -142,18 +142,26 @@ export interface ReporterEnvironment {
   clusterName: string;
   cluster: { endpoint: string; ca: string } | undefined;
   secretsManagerEndpoint: string | undefined;
-  github: GithubEnvironment;
+  /** The webhook secret: run signatures are checked with keys derived from it (AWSCURRENT, and AWSPREVIOUS in its grace period). */
+  webhookSecretArn: string;
+  previousSecretGraceHours: number;
+  /** Absent: nothing is reported to GitHub, and the reporter only settles concurrency groups. */
+  github: GithubEnvironment | undefined;
 }
 
 export function readReporterEnvironment(env: Env): ReporterEnvironment {
-  const github = readGithubEnvironment(env);
-  if (github === undefined) throw new EnvironmentError('environment variable GITHUB_CREDENTIALS_SECRET_ARN is not set: the reporter has nothing to report with');
+  const webhookSecretArn = optionalEnv(env, 'WEBHOOK_SECRET_ARN');
+  if (webhookSecretArn === undefined) {
+    throw new EnvironmentError('environment variable WEBHOOK_SECRET_ARN is not set: the reporter checks each run\'s signature with a key derived from the webhook secret, and acts on no run without it');
+  }
   return {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
-    github,
+    webhookSecretArn,
+    previousSecretGraceHours: integerEnv(env, 'PREVIOUS_SECRET_GRACE_HOURS', DEFAULT_PREVIOUS_SECRET_GRACE_HOURS, { min: 0, max: 720 }),
+    github: readGithubEnvironment(env),
   };
 }
 

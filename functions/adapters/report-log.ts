@@ -30,6 +30,7 @@ export function reportLogLine(entry: ReportEntry, extra: Record<string, unknown>
     case 'failed':
       return { level: 'warn', message: 'report to GitHub failed; the schedule tries again', fields };
     case 'ignored':
+      if (entry.unverified) return { level: 'warn', message: 'not reported: the bridge cannot tell it made the run', fields };
       return entry.source === 'schedule' ? undefined : { level: 'info', message: 'not reported', fields };
     default:
       return undefined;

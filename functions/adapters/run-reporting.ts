@@ -7,6 +7,7 @@ import { OPEN_RUNS_SELECTOR } from '../core/reporting/run-annotations.ts';
 import { createGithubPublisher } from './github-publisher.ts';
 import type { ReportingAccess } from './github-reporting.ts';
 import type { KubernetesClient } from './kubernetes-api.ts';
+import type { RunVerifier } from './run-verifier.ts';
 
 /** A claim older than this is taken to have died with its reporter; far longer than any one report takes. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -26,12 +27,16 @@ export interface ReportEntry {
   reason: string;
   description?: string;
   rateLimited?: boolean;
+  /** Ignored because its signature does not verify. */
+  unverified?: true;
 }
 
 export interface RunReportingOptions {
   kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>;
   access: () => Promise<ReportingAccess>;
   detailsUrlTemplate: string | undefined;
+  /** Checks a run's signature before anything about it goes to GitHub (run-verifier.ts). */
+  verifyRun: RunVerifier;
   leaseMs?: number;
   now?: () => number;
 }
@@ -57,6 +62,7 @@ export function createRunReporting(options: RunReportingOptions) {
     getRun: (ref) => options.kube.get(ref),
     patchRun: (ref, patch) => options.kube.patch(ref, { type: 'merge', patch }),
     publish,
+    verifyRun: options.verifyRun,
     now,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     detailsUrlTemplate: options.detailsUrlTemplate,

@@ -11,6 +11,11 @@ import { credentialsFromFlags } from '../adapters/github-credentials-source.ts';
 import { createGithubReporting } from '../adapters/github-reporting.ts';
 import { logReportEntries } from '../adapters/report-log.ts';
 import { createRunReporting, type RunReporting } from '../adapters/run-reporting.ts';
+import { settleDeliveryGroups } from '../adapters/delivery-group-settlement.ts';
+import { createGroupSettlement, type GroupEntry } from '../adapters/group-settlement.ts';
+import { logGroupEntries } from '../adapters/group-log.ts';
+import { createRunVerifier, type RunVerifier } from '../adapters/run-verifier.ts';
+import { documentsUseGroups } from '../core/concurrency/group-annotations.ts';
 import { handleTektonEvent } from '../core/reporting/handle-tekton-event.ts';
 import { detailsUrlTemplateProblem } from '../core/reporting/github-report.ts';
 import { reportNamespaces } from '../core/reporting/report-namespaces.ts';
@@ -99,9 +104,13 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   }
 
   const logger = new Logger({ serviceName: 'tekton-bridge' });
-  const { reporting, summary: reportingSummary } = reportingFor(options, kube, (message) => logger.warn(message));
-  const namespaces = reportNamespaces(parseTriggersYaml(readTriggersDirectory(options.triggersDir)).documents);
   const secrets = [secret];
+  const verifyRun = createRunVerifier({ current: async () => secrets });
+  const { reporting, summary: reportingSummary } = reportingFor(options, kube, verifyRun, (message) => logger.warn(message));
+  const { documents } = parseTriggersYaml(readTriggersDirectory(options.triggersDir));
+  const namespaces = reportNamespaces(documents);
+  // Concurrency groups need the events route and the loop too, with or without GitHub reporting.
+  const groups = kube && documentsUseGroups(documents) ? createGroupSettlement({ kube, verifyRun, awaitReports: reporting !== undefined }) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = createWebhookServer({
     maxBodyBytes,
@@ -118,6 +127,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
         now: () => performance.now(),
       });
       logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started, {}, request.headers));
+      if (kube) logGroupEntries(logger, await settleDeliveryGroups(report, { kube, verifyRun, awaitReports: reporting !== undefined }), { deliveryId: report.deliveryId });
       if (reporting) {
         const listener = config.eventListeners.find((l) => l.name === report.eventListener);
         const entries = await reporting.reportDelivery(report, { reportSkipped: listener?.reportSkipped === true, budgetMs: Math.min(3000, 8000 - (performance.now() - started)) });
@@ -125,12 +135,21 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
       }
       return report;
     },
-    ...(reporting && {
+    ...((reporting || groups) && {
       handleTektonEvent: async (request) => {
         let entries: Awaited<ReturnType<RunReporting['reportEvent']>> = [];
-        const answer = await handleTektonEvent(request, { namespaces, reportRun: async (ref) => (entries = await reporting.reportEvent(ref)) });
+        let groupEntries: GroupEntry[] = [];
+        const answer = await handleTektonEvent(request, {
+          namespaces,
+          reportRun: async (ref) => {
+            entries = reporting ? await reporting.reportEvent(ref) : [];
+            groupEntries = groups ? await groups.settleGroupOf(ref) : [];
+            return entries;
+          },
+        });
         if (answer.status !== 202 || answer.body.outcome === 'ignored') logger.info('tekton event not reported', { status: answer.status, reason: answer.body.reason ?? answer.body.error });
         logReportEntries(logger, entries, { eventId: answer.body.event?.id });
+        logGroupEntries(logger, groupEntries, { eventId: answer.body.event?.id });
         return answer;
       },
     }),
@@ -145,12 +164,19 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const every = options.github?.reconcileEveryMs ?? 60_000;
-  if (reporting && every > 0) {
+  if ((reporting || groups) && every > 0) {
     const tick = async (): Promise<void> => {
       try {
-        const summary = await reporting.reconcile(namespaces, Date.now() + every);
-        logReportEntries(logger, summary.entries);
-        if (summary.problem) logger.warn('reconciliation incomplete', { listed: summary.listed, reported: summary.reported, problem: summary.problem });
+        if (reporting) {
+          const summary = await reporting.reconcile(namespaces, Date.now() + every);
+          logReportEntries(logger, summary.entries);
+          if (summary.problem) logger.warn('reconciliation incomplete', { listed: summary.listed, reported: summary.reported, problem: summary.problem });
+        }
+        if (groups) {
+          const settled = await groups.settleActive(namespaces, Date.now() + every);
+          logGroupEntries(logger, settled.entries);
+          if (settled.problem) logger.warn('concurrency groups not all settled', { groups: settled.groups, problem: settled.problem });
+        }
       } catch (error) {
         logger.error('reconciliation crashed', { error: (error as Error).message });
       }
@@ -160,7 +186,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   }
   return {
     url: `http://${host}:${address.port}/webhook`,
-    eventsUrl: reporting ? `http://${host}:${address.port}/tekton/events` : undefined,
+    eventsUrl: reporting || groups ? `http://${host}:${address.port}/tekton/events` : undefined,
     secret,
     target,
     reporting: reportingSummary,
@@ -175,7 +201,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
 }
 
 /** `--github-token` or `--github-credentials`, with a cluster to read runs from: the same reporting as the Lambda. */
-function reportingFor(options: ServeOptions, kube: KubernetesClient | undefined, warn: (message: string) => void): { reporting: RunReporting | undefined; summary: string } {
+function reportingFor(options: ServeOptions, kube: KubernetesClient | undefined, verifyRun: RunVerifier, warn: (message: string) => void): { reporting: RunReporting | undefined; summary: string } {
   const github = options.github;
   if (!github?.token && !github?.credentialsFile) return { reporting: undefined, summary: 'not reporting to GitHub (no --github-token or --github-credentials)' };
   if (github.detailsUrlTemplate !== undefined) {
@@ -185,7 +211,7 @@ function reportingFor(options: ServeOptions, kube: KubernetesClient | undefined,
   if (!kube) throw new UsageError('reporting to GitHub needs a cluster to read runs from: drop --dry-run, or give --kubeconfig');
   const readCredentials = credentialsFromFlags({ token: github.token, file: github.credentialsFile });
   const access = createGithubReporting({ readCredentials, apiUrl: github.apiUrl, warn });
-  const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate });
+  const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate, verifyRun });
   return { reporting, summary: `reporting to GitHub at ${github.apiUrl ?? 'https://api.github.com'}` };
 }
 

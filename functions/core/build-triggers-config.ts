@@ -1,3 +1,4 @@
+import { checkGroupAnnotations } from './concurrency/group-check.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { legacySpelling, parseBindingValue } from './binding-expressions.ts';
 import { NO_FEATURE_MODULES, type CelFeatureModules } from './cel/feature-modules.ts';
@@ -758,6 +759,7 @@ function checkResourceTemplate(resource: unknown, params: readonly TemplateParam
     findings.warn(where, `${field}.metadata.name`, `is fixed ("${metadata.name}"): the first delivery creates it and every later one answers duplicate; use generateName`);
   }
   const spec = isObject(resource.spec) ? resource.spec : {};
+  checkGroupAnnotations(resource.kind, metadata.annotations, spec, { error: (f, m) => findings.error(where, `${field}.${f}`, m), warn: (f, m) => findings.warn(where, `${field}.${f}`, m) });
   if (spec.resources !== undefined) {
     findings.warn(where, `${field}.spec.resources`, 'PipelineResources were removed from Tekton Pipelines (v0.50); a current cluster rejects this object: clone with the git-clone task into a workspace instead');
   }

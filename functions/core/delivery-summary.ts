@@ -1,3 +1,5 @@
+import { pushOrderOf } from './concurrency/push-order.ts';
+
 /** The few facts of a delivery that go into logs and annotations: never the whole payload. */
 export interface DeliverySummary {
   repository: string | undefined;
@@ -5,6 +7,8 @@ export interface DeliverySummary {
   commit: string | undefined;
   /** The GitHub App installation that sent the delivery, when one did. */
   installationId?: string;
+  /** The push's own time, for concurrency groups (push-order.ts). */
+  pushOrder?: string;
 }
 
 interface PayloadFacts {
@@ -28,5 +32,6 @@ export function summarizeDelivery(payload: unknown): DeliverySummary {
     ref: text(facts.ref) ?? text(pull?.ref),
     commit: text(facts.head_commit?.id) ?? text(facts.after) ?? text(pull?.sha),
     installationId: Number.isSafeInteger(facts.installation?.id) ? String(facts.installation?.id) : undefined,
+    pushOrder: pushOrderOf(payload),
   };
 }

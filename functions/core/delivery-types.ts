@@ -100,6 +100,8 @@ export interface PendingCreation {
   params: Record<string, string>;
   reason: string;
   permanent: boolean;
+  /** The webhook's signatures of the objects it rendered, in order (run-signature.ts); the retry function puts them back. */
+  signatures?: string[];
 }
 
 export type EnqueueResult = { queued: true } | { queued: false; reason: string };

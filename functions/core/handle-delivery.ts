@@ -6,6 +6,9 @@ import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
 import { parseDelivery } from './parse-delivery.ts';
 import { DEFAULT_MAX_PUSH_AGE_MS, pushAgeRefusal } from './push-age.ts';
 import { bodyDigestOf } from './resource-names.ts';
+import { deliveryGroups } from './concurrency/delivery-groups.ts';
+import type { GroupRef } from './concurrency/group-annotations.ts';
+import { runSigningKey, signaturesOf, signRenderedRuns } from './run-signature.ts';
 import type { EventListenerConfig, TriggersConfig } from './triggers-config.ts';
 import { isUsableSecret, verifyDelivery } from './verify-delivery.ts';
 
@@ -57,6 +60,8 @@ export interface DeliveryReport {
   timings: DeliveryTimings;
   /** How long each trigger took to create (or queue) its resources, by trigger name. */
   triggerDurationsMs: Record<string, number>;
+  /** The concurrency groups its runs joined: the adapters settle them (cancel, start, prune) after the delivery. */
+  groups?: GroupRef[];
 }
 
 const NO_SUMMARY: DeliverySummary = { repository: undefined, ref: undefined, commit: undefined };
@@ -88,6 +93,8 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
     return reject(503, "the bridge's webhook secret is empty or whitespace, which would accept anyone's signature: set a real secret");
   }
   let secrets = deps.secrets.filter(isUsableSecret);
+  // Runs are signed with the current secret, whichever one verified the delivery.
+  const signingKey = runSigningKey(secrets[0] as string);
   let start = now();
   let signature = verifyDelivery(request.body, request.headers, secrets);
   timings.verifyMs = now() - start;
@@ -135,7 +142,9 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
 
   start = now();
   const cel = { triggerSecrets: deps.triggerSecrets, now: deps.now, budgetMs: deps.celBudgetMs };
-  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel });
+  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel }).map(
+    (decision) => signRenderedRuns(decision, signingKey),
+  );
   timings.evaluateMs = now() - start;
 
   start = now();
@@ -159,7 +168,7 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
     body.dryRun = true;
     body.rendered = decisions.flatMap((decision) => (decision.outcome === 'render' ? decision.resources : []));
   }
-  return report({ status: answerStatus(results), body }, listener.name);
+  return { ...report({ status: answerStatus(results), body }, listener.name), groups: deliveryGroups(decisions, results) };
 }
 
 function selectListener(listeners: readonly EventListenerConfig[], path: string): EventListenerConfig | string {
@@ -214,6 +223,7 @@ async function settleDecision(decision: TriggerDecision, settlement: Settlement)
         params: decision.params,
         reason: result.reason,
         permanent: !result.retryable,
+        signatures: signaturesOf(decision.resources),
       });
       if (!queued.queued) return { ...failed, reason: `${reason}; it could not be queued either: ${queued.reason}` };
       if (!result.retryable) return { ...failed, reason: `${reason}; kept in the dead-letter queue for a person to fix and replay` };

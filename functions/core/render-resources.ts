@@ -1,6 +1,7 @@
 import type { KubernetesObject } from './delivery-types.ts';
 import type { TemplateConfig } from './triggers-config.ts';
 import type { DeliverySummary } from './delivery-summary.ts';
+import { joinGroup } from './concurrency/group-annotations.ts';
 import { goJsonString } from './go-json.ts';
 import { contextName } from './reporting/github-report.ts';
 import { REPORT_ANNOTATIONS, REPORT_LABEL, REPORT_OPEN } from './reporting/run-annotations.ts';
@@ -70,7 +71,7 @@ export function renderResources(input: RenderInput): RenderResult {
     const resource = substitute(resourceTemplate, `resourcetemplates[${index}]`) as Record<string, unknown> & { metadata: Record<string, unknown> };
     if (failure !== undefined) return { ok: false, reason: `TriggerTemplate/${input.template.name} ${failure}` };
     const { generateName, name, namespace, labels, annotations, ...metadata } = resource.metadata;
-    resources.push({
+    const joined = joinGroup({
       ...resource,
       apiVersion: String(resource.apiVersion),
       kind: String(resource.kind),
@@ -99,7 +100,9 @@ export function renderResources(input: RenderInput): RenderResult {
           [ANNOTATIONS.bodyDigest]: input.bodyDigest,
         },
       },
-    });
+    }, input.summary.pushOrder);
+    if (!joined.ok) return { ok: false, reason: `TriggerTemplate/${input.template.name} resourcetemplates[${index}]: ${joined.reason}` };
+    resources.push(joined.object);
   }
   return { ok: true, resources };
 }

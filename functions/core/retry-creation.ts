@@ -1,5 +1,6 @@
 import type { CreateResource, KubernetesObject, PendingCreation, ResourceRef, ServiceAccountRef } from './delivery-types.ts';
 import { renderResources } from './render-resources.ts';
+import { RUN_SIGNATURE_ANNOTATION } from './run-signature.ts';
 import { renderedResourceRefusal } from './rendered-resource-policy.ts';
 import { listenerTriggers, type TriggersConfig } from './triggers-config.ts';
 
@@ -91,7 +92,8 @@ export function renderPendingCreation(pending: PendingCreation, config: Triggers
   });
   if (!rendered.ok) return rendered;
   const refusal = renderedResourceRefusal(rendered.resources, listener, trigger.namespace);
-  return refusal ? { ok: false, reason: refusal } : { ok: true, objects: rendered.resources, serviceAccount: trigger.serviceAccount };
+  if (refusal) return { ok: false, reason: refusal };
+  return { ok: true, objects: withSignatures(rendered.resources, pending.signatures), serviceAccount: trigger.serviceAccount };
 }
 
 /**
@@ -109,10 +111,12 @@ export function retryDelaySeconds(attempt: number, options: { baseSeconds: numbe
 export type ParsedPendingCreation = { ok: true; pending: PendingCreation } | { ok: false; reason: string };
 
 /** The fields a queue message may have: a pending creation, and `deadLetter` once it has been parked and redriven. */
-const MESSAGE_FIELDS = new Set(['deliveryId', 'event', 'eventListener', 'trigger', 'bodyDigest', 'summary', 'params', 'reason', 'permanent', 'deadLetter']);
+const MESSAGE_FIELDS = new Set(['deliveryId', 'event', 'eventListener', 'trigger', 'bodyDigest', 'summary', 'params', 'reason', 'permanent', 'signatures', 'deadLetter']);
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** What a delivery's summary may hold (delivery-summary.ts): never more, so a message cannot smuggle annotations in. */
-const SUMMARY_FIELDS: readonly string[] = ['repository', 'ref', 'commit', 'installationId'];
+const SUMMARY_FIELDS: readonly string[] = ['repository', 'ref', 'commit', 'installationId', 'pushOrder'];
+const SIGNATURE = /^v1=[0-9a-f]{64}$/;
+const MAX_SIGNATURES = 100;
 const MAX_ID_CHARS = 256;
 const MAX_SUMMARY_CHARS = 1024;
 
@@ -155,6 +159,10 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
   for (const [name, item] of Object.entries(params)) {
     if (typeof item !== 'string') return { ok: false, reason: `the message's param ${JSON.stringify(clip(name))} is not a string` };
   }
+  const signatures = message.signatures;
+  if (signatures !== undefined && (!Array.isArray(signatures) || signatures.length > MAX_SIGNATURES || !signatures.every((s) => typeof s === 'string' && SIGNATURE.test(s)))) {
+    return { ok: false, reason: `the message's signatures are not a list of at most ${MAX_SIGNATURES} run signatures` };
+  }
   return {
     ok: true,
     pending: {
@@ -168,12 +176,27 @@ export function parsePendingCreation(text: string): ParsedPendingCreation {
         ref: summary.ref as string | undefined,
         commit: summary.commit as string | undefined,
         ...(summary.installationId !== undefined && { installationId: summary.installationId as string }),
+        ...(summary.pushOrder !== undefined && { pushOrder: summary.pushOrder as string }),
       },
       params: params as Record<string, string>,
       reason: message.reason,
       permanent: message.permanent,
+      ...(signatures !== undefined && { signatures: signatures as string[] }),
     },
   };
+}
+
+/**
+ * The webhook signed the objects it rendered (run-signature.ts); the retry function, which holds no webhook secret,
+ * puts those signatures on the same objects rendered again. Rendered differently (the config changed in between),
+ * a signature no longer verifies and the run is left alone by the reporter and the groups, as any unsigned run.
+ */
+function withSignatures(objects: KubernetesObject[], signatures: readonly string[] | undefined): KubernetesObject[] {
+  if (signatures === undefined || signatures.length !== objects.length) return objects;
+  return objects.map((object, index) => ({
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [RUN_SIGNATURE_ANNOTATION]: signatures[index] as string } },
+  }));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -76,8 +76,14 @@ describe('readGithubEnvironment: reporting to GitHub', () => {
     assert.throws(() => readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, DETAILS_URL_TEMPLATE: 'https://x/{pipeline}' }), /DETAILS_URL_TEMPLATE has the unknown placeholder/);
     assert.throws(() => readGithubEnvironment({ GITHUB_CREDENTIALS_SECRET_ARN: ARN, GITHUB_REPORT_BUDGET_MS: '9000' }), /GITHUB_REPORT_BUDGET_MS must be a whole number from 0 to 8000/);
   });
-  it('the reporter needs the credentials secret', () => {
-    assert.throws(() => readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci' }), /GITHUB_CREDENTIALS_SECRET_ARN is not set/);
-    assert.equal(readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', GITHUB_CREDENTIALS_SECRET_ARN: ARN }).github.credentialsSecretArn, ARN);
+  it('the reporter needs the webhook secret, which run signatures are checked with; GitHub credentials are optional', () => {
+    assert.throws(() => readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', GITHUB_CREDENTIALS_SECRET_ARN: ARN }), /WEBHOOK_SECRET_ARN is not set/);
+    const reporter = readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', WEBHOOK_SECRET_ARN: ARN, GITHUB_CREDENTIALS_SECRET_ARN: ARN });
+    assert.equal(reporter.github?.credentialsSecretArn, ARN);
+    assert.equal(reporter.webhookSecretArn, ARN);
+    assert.equal(reporter.previousSecretGraceHours, 24);
+    const groupsOnly = readReporterEnvironment({ AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'ci', WEBHOOK_SECRET_ARN: ARN, PREVIOUS_SECRET_GRACE_HOURS: '0' });
+    assert.equal(groupsOnly.github, undefined);
+    assert.equal(groupsOnly.previousSecretGraceHours, 0);
   });
 });

@@ -6,7 +6,10 @@ import { createRunReporting } from '../../functions/adapters/run-reporting.ts';
 import type { ReportingAccess } from '../../functions/adapters/github-reporting.ts';
 import { startGithubApiServer, type GithubApiServer } from '../support/github-api-server.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
-import { COMMIT, FAILED, RUNNING, SUCCEEDED, renderedRun } from '../support/report-fixtures.ts';
+import { createRunVerifier } from '../../functions/adapters/run-verifier.ts';
+import { runSigningKey, signRun } from '../../functions/core/run-signature.ts';
+import { TEST_SECRET } from '../support/deliveries.ts';
+import { COMMIT, FAILED, RUNNING, SUCCEEDED, renderedRun, verifyTestRun } from '../support/report-fixtures.ts';
 
 const TOKEN = 'ghp_reporting_test';
 const ref = (name: string) => ({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', namespace: 'ci', name });
@@ -16,7 +19,7 @@ describe('reporting runs from the Kubernetes API to GitHub (TLS Kubernetes API a
   let github: GithubApiServer;
   let kube: KubernetesClient;
   let access: () => Promise<ReportingAccess>;
-  const reporting = () => createRunReporting({ kube, access, detailsUrlTemplate: 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}' });
+  const reporting = () => createRunReporting({ kube, access, detailsUrlTemplate: 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}', verifyRun: verifyTestRun });
 
   before(async () => {
     [kubeApi, github] = await Promise.all([startKubeApiServer({ token: 'kube-token' }), startGithubApiServer({ token: TOKEN, tokenRepositories: ['Codertocat/Hello-World'] })]);
@@ -103,6 +106,47 @@ describe('reporting runs from the Kubernetes API to GitHub (TLS Kubernetes API a
     assert.match(noCommit[0]?.reason ?? '', /not a SHA/);
     assert.deepEqual(gone.map((e) => e.outcome), ['gone']);
     assert.equal(github.calls.length, 0);
+  });
+
+  it('a forged run (the labels and annotations copied, no signature), a signature copied onto another run and a commit changed after creation: never reported, never touched', async () => {
+    // Prepare: what anyone who may create (or patch) runs in the namespace could do.
+    const genuine = renderedRun('genuine');
+    await kube.create(renderedRun('forged', { unsigned: true }));
+    await kube.create({ ...genuine, metadata: { ...genuine.metadata, name: 'copied' } });
+    await kube.create(renderedRun('altered'));
+    const altered = kubeApi.find('ci', 'altered');
+    await kube.patch(ref('altered'), { type: 'merge', patch: { metadata: { resourceVersion: altered?.metadata.resourceVersion, annotations: { 'tekton-bridge/commit': 'f'.repeat(40) } } } });
+    kubeApi.setStatus('ci', 'forged', SUCCEEDED);
+    const before = Object.fromEntries(['forged', 'copied', 'altered'].map((name) => [name, kubeApi.find('ci', name)?.metadata.resourceVersion]));
+
+    // Act
+    const events = await Promise.all(['forged', 'copied', 'altered'].map((name) => reporting().reportEvent(ref(name))));
+    const summary = await reporting().reconcile(['ci'], Date.now() + 30_000);
+
+    // Assess
+    for (const entries of events) {
+      assert.deepEqual(entries.map((e) => [e.outcome, e.unverified]), [['ignored', true]]);
+    }
+    assert.match(events[0]?.[0]?.reason ?? '', /no tekton-bridge\/signature annotation/);
+    assert.match(events[1]?.[0]?.reason ?? '', /does not verify/);
+    assert.match(events[2]?.[0]?.reason ?? '', /does not verify/);
+    const scheduled = summary.entries.filter((e) => ['forged', 'copied', 'altered'].includes(e.run?.name ?? ''));
+    assert.deepEqual(scheduled.map((e) => e.outcome), ['ignored', 'ignored', 'ignored']);
+    assert.equal(github.calls.length, 0, 'GitHub heard nothing');
+    for (const name of ['forged', 'copied', 'altered']) assert.equal(kubeApi.find('ci', name)?.metadata.resourceVersion, before[name], `${name} was not patched`);
+  });
+
+  it('a run signed with the previous webhook secret is reported while that secret is accepted, and left alone after', async () => {
+    const signedWithOld = signRun(renderedRun('old-secret', { unsigned: true }), runSigningKey('the-previous-secret'));
+    await kube.create(signedWithOld);
+    const within = createRunVerifier({ current: async () => [TEST_SECRET], previous: async () => ['the-previous-secret'] });
+    const beyond = createRunVerifier({ current: async () => [TEST_SECRET], previous: async () => [] });
+
+    const refused = await createRunReporting({ kube, access, detailsUrlTemplate: undefined, verifyRun: beyond }).reportEvent(ref('old-secret'));
+    const reported = await createRunReporting({ kube, access, detailsUrlTemplate: undefined, verifyRun: within }).reportEvent(ref('old-secret'));
+
+    assert.deepEqual(refused.map((e) => [e.outcome, e.unverified]), [['ignored', true]]);
+    assert.deepEqual(reported.map((e) => [e.outcome, e.state]), [['reported', 'pending']]);
   });
 
   it('a report GitHub refuses for good (no access to the repository) is recorded with the reason and not tried again', async () => {

@@ -49,7 +49,7 @@ describe('handleDelivery answers', () => {
     const form = await handleDelivery(asRequest(await signedDelivery('push', push, { contentType: 'form' })), deps);
     assert.equal(form.answer.status, 202);
     // The same payload in other bytes: the same decisions, under names of its own (they derive from the signed bytes).
-    const withoutNames = (answer: typeof json.answer) => JSON.stringify(answer).replace(/build-and-deploy-run-[a-z0-9]{10}/g, 'NAME').replace(/"[0-9a-f]{64}"/g, 'DIGEST');
+    const withoutNames = (answer: typeof json.answer) => JSON.stringify(answer).replace(/build-and-deploy-run-[a-z0-9]{10}/g, 'NAME').replace(/"[0-9a-f]{64}"/g, 'DIGEST').replace(/"v1=[0-9a-f]{64}"/g, 'SIGNATURE');
     assert.equal(withoutNames(form.answer), withoutNames(json.answer));
   });
 
@@ -121,11 +121,13 @@ describe('handleDelivery answers', () => {
 
     it('202 queued when the API fails in a way that may pass, with what renders the objects (not the objects) on the queue', async () => {
       const queue: PendingCreation[] = [];
-      const report = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch(), { deliveryId: 'q-1' })), {
+      const delivery = await signedDelivery('push', pushToDefaultBranch(), { deliveryId: 'q-1' });
+      const report = await handleDelivery(asRequest(delivery), {
         ...deps,
         createResource: failing(true),
         enqueue: async (pending) => (queue.push(pending), { queued: true }),
       });
+      const rendered = (await handleDelivery(asRequest(delivery), deps)).answer.body.rendered ?? [];
       assert.equal(report.answer.status, 202);
       assert.equal(report.answer.body.results?.[0]?.outcome, 'queued');
       assert.match(report.answer.body.results?.[0]?.reason ?? '', /503; queued, the bridge will retry$/);
@@ -133,7 +135,10 @@ describe('handleDelivery answers', () => {
       assert.equal(queue[0]?.deliveryId, 'q-1');
       assert.equal(queue[0]?.permanent, false);
       const push = pushToDefaultBranch();
-      assert.deepEqual(Object.keys(queue[0] ?? {}).sort(), ['bodyDigest', 'deliveryId', 'event', 'eventListener', 'params', 'permanent', 'reason', 'summary', 'trigger']);
+      assert.deepEqual(Object.keys(queue[0] ?? {}).sort(), ['bodyDigest', 'deliveryId', 'event', 'eventListener', 'params', 'permanent', 'reason', 'signatures', 'summary', 'trigger']);
+      // The signatures of the objects it rendered, which the retry function (holding no webhook secret) puts back.
+      assert.deepEqual(queue[0]?.signatures, rendered.map((object) => object.metadata.annotations?.['tekton-bridge/signature']));
+      assert.match(queue[0]?.signatures?.[0] ?? '', /^v1=[0-9a-f]{64}$/);
       assert.deepEqual(queue[0]?.params, { 'repo-url': push.repository.clone_url, revision: push.after, 'repo-name': push.repository.name });
       assert.match(queue[0]?.bodyDigest ?? '', /^[0-9a-f]{64}$/);
     });

@@ -26,6 +26,7 @@ describe('the reporter (defaults: no credentials given, so the stack creates an 
   const reporter = bridgeFunctionResource(template, 'reporter');
   const reporterRole = ref(stack, bridge.reporterFunction.functionRole);
   const credentials = ref(stack, bridge.githubCredentials);
+  const webhookSecret = ref(stack, bridge.webhookSecret);
   const lookup = onlyResource(template, 'Custom::EksClusterLookup');
 
   it('is a bridge function named <stackName>-reporter, with a minute to reconcile and the trigger configuration bundled', () => {
@@ -39,11 +40,12 @@ describe('the reporter (defaults: no credentials given, so the stack creates an 
     assert.equal(bridge.reporterFunction.node.path, 'TektonBridge/Bridge/Reporter/ReporterFunction');
   });
 
-  it('gets the cluster as the other functions do, and the credentials secret; nothing else', () => {
+  it('gets the cluster as the other functions do, the webhook secret (run signatures) and the credentials secret; nothing else', () => {
     assert.deepEqual(reporter.resource.Properties.Environment.Variables, {
       CLUSTER_NAME: 'demo',
       CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup.id, 'cluster.endpoint'] },
       CLUSTER_CA: { 'Fn::GetAtt': [lookup.id, 'cluster.certificateAuthority.data'] },
+      WEBHOOK_SECRET_ARN: webhookSecret,
       GITHUB_CREDENTIALS_SECRET_ARN: credentials,
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
@@ -56,11 +58,17 @@ describe('the reporter (defaults: no credentials given, so the stack creates an 
     }
   });
 
-  it('has a role of its own that may write its log and read the credentials, and nothing else (no queue, no KMS, no eks:)', () => {
+  it('has a role of its own that may write its log and read the webhook secret and the credentials, and nothing else (no queue, no KMS, no eks:)', () => {
     assert.deepEqual(statementsOf(template, reporterRole), [
       { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack, bridge.reporterFunction.functionLogGroup) },
+      { Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: webhookSecret },
       { Sid: 'ReadGithubCredentials', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: credentials },
     ]);
+    // The webhook and the reporter, and only they, may read the webhook secret: the retry function gets signatures in its messages.
+    const webhookSecretReaders = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.PolicyDocument.Statement as Array<{ Sid?: string }>).some((s) => s.Sid === 'ReadWebhookSecret'))
+      .map((policy) => flatten(policy.Properties.Roles));
+    assert.deepEqual(webhookSecretReaders.sort(), [bridge.webhookFunction, bridge.reporterFunction].map((fn) => flatten([ref(stack, fn.functionRole)])).sort());
     const role = template.findResources('AWS::IAM::Role')[reporterRole.Ref];
     assert.equal(role?.Properties.ManagedPolicyArns, undefined);
     assert.deepEqual(role?.Properties.AssumeRolePolicyDocument.Statement, [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);

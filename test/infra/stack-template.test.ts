@@ -489,7 +489,8 @@ describe('TektonBridgeStack with options', () => {
     assert.equal(fn.Properties.Environment.Variables.WEBHOOK_SECRET_ARN, givenSecretArn);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const read = statements.filter((s: { Action: string; Sid: string }) => flatten(s.Action).includes('secretsmanager') && s.Sid !== 'ReadGithubCredentials');
-    assert.deepEqual(read, [{ Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: givenSecretArn }]);
+    // The webhook's and the reporter's (which checks run signatures with it).
+    assert.deepEqual(read, [1, 2].map(() => ({ Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: givenSecretArn })));
     assert.match(flatten(template.findOutputs('WebhookSecretCommand')), new RegExp(`--secret-id ${givenSecretArn}`));
   });
 

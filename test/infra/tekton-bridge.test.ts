@@ -158,12 +158,20 @@ describe('secrets under customer-managed keys, and the trigger secrets', () => {
     Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
   const viaSecretsManager = { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } };
 
-  it('an imported webhook secret under a KMS key: kms:Decrypt on that key, through Secrets Manager only', () => {
-    const { template } = buildStack({ webhookSecretArn: givenSecret, webhookSecretKmsKeyArn: givenKey });
-    assert.deepEqual(
-      statementsOf(template).filter((s) => s.Sid === 'DecryptWebhookSecret'),
-      [{ Sid: 'DecryptWebhookSecret', Effect: 'Allow', Action: 'kms:Decrypt', Resource: givenKey, Condition: viaSecretsManager }],
-    );
+  it('an imported webhook secret under a KMS key: the webhook and the reporter (run signatures) read it and decrypt with that key, through Secrets Manager only', () => {
+    const { stack, template } = buildStack({ webhookSecretArn: givenSecret, webhookSecretKmsKeyArn: givenKey });
+    const policiesOf = (fn: { functionRole: { node: { defaultChild?: unknown } } }) => {
+      const role = flatten({ Ref: stack.getLogicalId(fn.functionRole.node.defaultChild as never) });
+      return Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => flatten(p.Properties.Roles).includes(role)).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    };
+    for (const fn of [stack.bridge.webhookFunction, stack.bridge.reporterFunction]) {
+      assert.deepEqual(policiesOf(fn).filter((s) => /WebhookSecret$/.test(String(s.Sid))), [
+        { Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: givenSecret },
+        { Sid: 'DecryptWebhookSecret', Effect: 'Allow', Action: 'kms:Decrypt', Resource: givenKey, Condition: viaSecretsManager },
+      ], fn.node.path);
+    }
+    assert.equal(statementsOf(template).filter((s) => s.Sid === 'DecryptWebhookSecret').length, 2, 'no other function decrypts it');
+    template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'tekton-bridge-reporter', Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ARN: givenSecret }) } });
     // Without the key, no kms:Decrypt on any secret at all.
     assert.equal(statementsOf(buildStack({ webhookSecretArn: givenSecret }).template).some((s) => String(s.Sid).startsWith('Decrypt')), false);
   });

@@ -264,8 +264,8 @@ describe('the built webhook and reporter bundles report runs to GitHub (moto_ser
     assert.equal(github.calls.length, 0);
   });
 
-  it('refuses to start without GITHUB_CREDENTIALS_SECRET_ARN, or with a details template it cannot fill', async () => {
-    await assert.rejects(coldStart(reporterBundle.url, lambdaEnv(tokenSecretArn, { GITHUB_CREDENTIALS_SECRET_ARN: undefined })), /GITHUB_CREDENTIALS_SECRET_ARN is not set/);
+  it('refuses to start without WEBHOOK_SECRET_ARN (run signatures are checked with it), or with a details template it cannot fill', async () => {
+    await assert.rejects(coldStart(reporterBundle.url, lambdaEnv(tokenSecretArn, { WEBHOOK_SECRET_ARN: undefined })), /WEBHOOK_SECRET_ARN is not set/);
     await assert.rejects(coldStart(reporterBundle.url, lambdaEnv(tokenSecretArn, { DETAILS_URL_TEMPLATE: 'https://x/{run}' })), /DETAILS_URL_TEMPLATE has the unknown placeholder \{run\}/);
   });
 });

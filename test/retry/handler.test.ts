@@ -7,7 +7,10 @@ import { MOTO_CLIENT_SETTINGS } from '../support/moto-server.ts';
 import { build } from 'esbuild';
 import { toEsbuildOptions } from '../../infra/function-bundling.ts';
 import { captureLogs } from '../support/captured-logs.ts';
-import { signedDelivery, type SignedDelivery } from '../support/deliveries.ts';
+import { asRequest, signedDelivery, type SignedDelivery } from '../support/deliveries.ts';
+import { handleDelivery } from '../../functions/core/handle-delivery.ts';
+import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
+import { runSigningKey, verifyRunSignature } from '../../functions/core/run-signature.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
 import { HARNESS_MAX_RECEIVE_COUNT, HARNESS_SECRET, startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.ts';
 import { pollOnce, queueDepth } from '../support/sqs-event-source.ts';
@@ -71,6 +74,22 @@ describe('the built retry bundle, against moto SQS and the TLS Kubernetes API', 
     assert.deepEqual(Object.values(outcomes).filter((o) => o === 'queued').length, 1);
     await captureLogs(() => bridge.drain(retry));
     for (const id of ['batch-a', 'batch-b', 'batch-c']) assert.equal(bridge.objectsFor(id).length, 1, id);
+  });
+
+  it('a run created by the retry function carries the signature the webhook made: the reporter and the groups take it as the bridge\'s', async () => {
+    // Prepare: the retry function holds no webhook secret; the queued message carries the webhook's signatures.
+    const delivery = await queueOne('retry-signed-1');
+    const dryRun = await handleDelivery(asRequest(delivery), { config: loadTriggersDirectory('triggers'), secrets: [HARNESS_SECRET], wallClock: Date.now });
+    const retry = await bridge.coldRetry();
+
+    // Act
+    await captureLogs(() => bridge.drain(retry));
+
+    // Assess
+    const [created] = bridge.objectsFor('retry-signed-1');
+    assert.ok(created);
+    assert.deepEqual(verifyRunSignature(created, [runSigningKey(HARNESS_SECRET)]), { ok: true });
+    assert.equal(created.metadata.annotations?.['tekton-bridge/signature'], dryRun.answer.body.rendered?.[0]?.metadata.annotations?.['tekton-bridge/signature']);
   });
 
   it('parks an unreadable message in the dead-letter queue as it came, and deletes it', async () => {

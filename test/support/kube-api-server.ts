@@ -17,7 +17,8 @@
  * non-DNS-1123 name), 400 BadRequest (bad JSON, wrong kind or namespace), with the real `Status` bodies. Like
  * kube-apiserver it keeps a resourceVersion per object: a merge or JSON patch whose `metadata.resourceVersion` is not
  * the stored one, or a DELETE whose precondition is not, answers 409 Conflict; patches of the main resource leave
- * `status` alone (Tekton's CRDs have a status subresource) — tests move a run on with `setStatus`. `Impersonate-User`
+ * `status` alone (Tekton's CRDs have a status subresource) — tests move a run on with `setStatus` — and a `spec.status`
+ * Tekton's validating webhook would refuse is answered 400 as it is (tekton-admission.ts); `onChange` sees each write. `Impersonate-User`
  * is honoured only for the service accounts in `impersonable` (else 403, as RBAC without `impersonate` would). `injectFault(...)` queues faults, each consumed by the next request: a status (401, 409 Conflict,
  * 422 Invalid, 429 with Retry-After, 500, 503), a delay (then the request is handled as usual, as a slow real server would), or a reset.
  * `stop()` closes every socket.
@@ -32,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
+import { tektonAdmissionRefusal } from './tekton-admission.ts';
 
 export interface KubeApiServerOptions {
   /** Accept `Authorization: Bearer <token>`. */
@@ -108,6 +110,8 @@ export interface KubeApiServer {
   find: (namespace: string, name: string) => StoredObject | undefined;
   /** What Tekton's controller does through the status subresource: replaces `status`, bumps the resourceVersion. */
   setStatus: (namespace: string, name: string, status: Record<string, unknown>) => StoredObject;
+  /** Called after every change to what is stored, in the order the server made them (a watch, for invariants). */
+  onChange: (listener: (change: { verb: 'create' | 'patch' | 'delete' | 'status'; object: StoredObject }) => void) => () => void;
   stop: () => Promise<void>;
 }
 
@@ -138,6 +142,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const stopping = new AbortController();
   let forbidden = false;
   let resourceVersion = 1000;
+  const listeners = new Set<(change: { verb: 'create' | 'patch' | 'delete' | 'status'; object: StoredObject }) => void>();
+  const changed = (verb: 'create' | 'patch' | 'delete' | 'status', object: StoredObject) => {
+    for (const listener of listeners) listener({ verb, object });
+  };
 
   const authenticate = (request: IncomingMessage): { user?: string; error?: string } => {
     const socket = request.socket as TLSSocket;
@@ -234,6 +242,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         if ('invalid' in patched) return answer(422, status(422, 'Invalid', `${found.kind}.${group} "${itemName}" is invalid: ${patched.invalid}`, { name: itemName, group, kind: found.kind }));
         const asked = (patched.object.metadata as { resourceVersion?: unknown }).resourceVersion;
         if (asked !== undefined && asked !== found.metadata.resourceVersion) return conflict(itemName);
+        const refused = tektonAdmissionRefusal(patched.object, found);
+        if (refused) return answer(400, status(400, 'BadRequest', `admission webhook "validation.webhook.pipeline.tekton.dev" denied the request: validation failed: ${refused}`));
         const next = patched.object as StoredObject;
         if (next.metadata.name !== found.metadata.name || next.metadata.namespace !== found.metadata.namespace || next.metadata.uid !== found.metadata.uid) {
           return answer(422, status(422, 'Invalid', `${found.kind}.${group} "${itemName}" is invalid: metadata: name, namespace and uid cannot be changed`));
@@ -251,6 +261,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         };
         if (found.status === undefined) delete updated.status;
         stored.set(key, updated);
+        changed('patch', updated);
         return answer(200, asServed(updated));
       }
       if (request.method === 'DELETE') {
@@ -261,6 +272,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           return conflict(itemName, `the ResourceVersion in the precondition (${String(wanted)}) does not match the ResourceVersion in record (${found.metadata.resourceVersion}). The object might have been modified`);
         }
         stored.delete(key);
+        changed('delete', found);
         return answer(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: itemName, group, kind: plural, uid: found.metadata.uid } });
       }
       return answer(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
@@ -298,6 +310,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (stored.has(key)) {
       return answer(409, status(409, 'AlreadyExists', `${resource} "${name}" already exists`, { name, group, kind: plural }));
     }
+    const refused = tektonAdmissionRefusal(object);
+    if (refused) return answer(400, status(400, 'BadRequest', `admission webhook "validation.webhook.pipeline.tekton.dev" denied the request: validation failed: ${refused}`));
     resourceVersion += 1;
     const created: StoredObject = {
       ...object,
@@ -315,6 +329,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     };
     stored.set(key, created);
     objects.push(created);
+    changed('create', created);
     return answer(201, created);
   };
 
@@ -363,7 +378,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       resourceVersion += 1;
       const updated: StoredObject = { ...entry[1], status: runStatus, metadata: { ...entry[1].metadata, resourceVersion: String(resourceVersion) } };
       stored.set(entry[0], updated);
+      changed('status', updated);
       return updated;
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     stop: async () => {
       stopping.abort();

@@ -1,10 +1,22 @@
+import { createRunVerifier } from '../../functions/adapters/run-verifier.ts';
 import type { KubernetesObject } from '../../functions/core/delivery-types.ts';
+import { runSigningKey, signRun } from '../../functions/core/run-signature.ts';
+import { TEST_SECRET } from './deliveries.ts';
 
 export const COMMIT = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
 
-/** A PipelineRun as the bridge renders one for a push: the report label and the annotations the reporter reads. */
-export function renderedRun(name: string, overrides: { installationId?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubernetesObject {
-  return {
+/** Checks run signatures as the bridge does with the webhook secret TEST_SECRET. */
+export const verifyTestRun = createRunVerifier({ current: async () => [TEST_SECRET] });
+
+/**
+ * A PipelineRun as the bridge renders one for a push: the report label and the annotations the reporter reads, signed
+ * with a key derived from TEST_SECRET (`unsigned`: as anyone else could create it).
+ */
+export function renderedRun(
+  name: string,
+  overrides: { installationId?: string; labels?: Record<string, string>; annotations?: Record<string, string>; unsigned?: boolean } = {},
+): KubernetesObject {
+  const run: KubernetesObject = {
     apiVersion: 'tekton.dev/v1',
     kind: 'PipelineRun',
     metadata: {
@@ -26,6 +38,7 @@ export function renderedRun(name: string, overrides: { installationId?: string; 
     },
     spec: { pipelineRef: { name: 'build-and-deploy' } },
   };
+  return overrides.unsigned ? run : signRun(run, runSigningKey(TEST_SECRET));
 }
 
 /** What Tekton's controller writes through the status subresource. */

@@ -1,3 +1,4 @@
+import { groupStatusNote } from '../concurrency/group-report.ts';
 import { ANNOTATIONS } from '../render-resources.ts';
 import type { KubernetesObject, ResourceRef } from '../delivery-types.ts';
 import { clipDescription, detailsUrlOf, reportTargetOf, type GithubReport } from './github-report.ts';
@@ -53,7 +54,7 @@ export function decideRunReport(run: KubernetesObject, context: DecisionContext)
     report: {
       target,
       state: standing.state,
-      description: clipDescription(describeStanding(standing, run.kind)),
+      description: clipDescription(groupStatusNote(run, standing.state) ?? describeStanding(standing, run.kind)),
       detailsUrl: detailsUrlOf(context.detailsUrlTemplate, ref),
       run: ref,
       checkRunId: annotations[REPORT_ANNOTATIONS.checkRunId],

@@ -1,4 +1,5 @@
 import type { KubernetesObject, ResourceRef } from '../delivery-types.ts';
+import type { RunVerdict } from '../run-signature.ts';
 import type { GithubReport } from './github-report.ts';
 import { decideRunReport } from './report-decision.ts';
 import { claimPatch, claimText, readClaim, recordPatch, releasePatch, type MetadataPatch } from './run-annotations.ts';
@@ -22,6 +23,8 @@ export interface RunReporterPorts {
   getRun: (ref: ResourceRef) => Promise<RunRead>;
   patchRun: (ref: ResourceRef, patch: MetadataPatch) => Promise<RunPatched>;
   publish: (report: GithubReport) => Promise<PublishResult>;
+  /** Whether the run carries the bridge's signature (run-signature.ts): only then is GitHub told anything about it. */
+  verifyRun: (run: KubernetesObject) => Promise<RunVerdict>;
   /** Epoch milliseconds, for claims. */
   now: () => number;
   leaseMs: number;
@@ -33,13 +36,14 @@ export type RunReportOutcome =
   | { outcome: 'reported'; run: ResourceRef; state: RunState; context: string; reason: string; description: string }
   | { outcome: 'refused'; run: ResourceRef; state: RunState; context: string; reason: string }
   | { outcome: 'failed'; run: ResourceRef; state?: RunState; context?: string; reason: string; rateLimited?: boolean }
-  | { outcome: 'unchanged' | 'waiting' | 'ignored' | 'gone'; run: ResourceRef; reason: string };
+  | { outcome: 'unchanged' | 'waiting' | 'ignored' | 'gone'; run: ResourceRef; reason: string; unverified?: true };
 
 /** Conflicts (the run moved on while we decided) are re-read this many times before the next event or schedule. */
 const MAX_ROUNDS = 8;
 
 /**
- * Reports one run as the Kubernetes API has it now, never as an event said. Each state is claimed on the run with a
+ * Reports one run as the Kubernetes API has it now, never as an event said, and only when its signature says the
+ * bridge made it: labels and annotations anyone may copy, the signature they cannot. Each state is claimed on the run with a
  * patch based on the resourceVersion read before GitHub hears it, so of two reporters racing (the event route and the
  * schedule, or two containers) only one tells GitHub; the other sees the claim or a conflict, re-reads, and finds it
  * reported. A claim whose reporter died expires after `leaseMs`. When the run moved on while it was being reported
@@ -70,6 +74,8 @@ export async function reportRun(start: ResourceRef | KubernetesObject, ports: Ru
     }
     const { report } = decision;
     const context = report.target.context;
+    const verdict = await ports.verifyRun(run);
+    if (!verdict.ok) return [...outcomes, { outcome: 'ignored', run: ref, reason: verdict.reason, unverified: true }];
 
     const claim = claimText(report.state, ports.now());
     const claimed = await ports.patchRun(ref, claimPatch(run, claim));

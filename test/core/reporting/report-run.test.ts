@@ -4,7 +4,7 @@ import type { KubernetesObject } from '../../../functions/core/delivery-types.ts
 import type { GithubReport } from '../../../functions/core/reporting/github-report.ts';
 import { reportRun, type PublishResult, type RunReporterPorts } from '../../../functions/core/reporting/report-run.ts';
 import type { MetadataPatch } from '../../../functions/core/reporting/run-annotations.ts';
-import { RUNNING, SUCCEEDED, renderedRun } from '../../support/report-fixtures.ts';
+import { RUNNING, SUCCEEDED, renderedRun, verifyTestRun } from '../../support/report-fixtures.ts';
 
 /** One run kept as the API server keeps it: a resourceVersion per write, a patch on an old one is a conflict. */
 function storeOf(run: KubernetesObject) {
@@ -41,6 +41,7 @@ function portsFor(store: ReturnType<typeof storeOf>, publish: (report: GithubRep
       published.push(report);
       return publish(report);
     },
+    verifyRun: verifyTestRun,
     now: () => nowMs,
     leaseMs: 60_000,
     detailsUrlTemplate: undefined,
