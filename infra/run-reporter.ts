@@ -92,6 +92,25 @@ export class RunReporter extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      new cloudwatch.Alarm(this, 'ConcurrencyGroupsAlarm', {
+        alarmName: `${name}-concurrency-groups`,
+        alarmDescription:
+          'Concurrency groups have not been settled for 15 minutes (metrics GroupSettlementFailed and UnverifiedRuns): waiting runs are not started ' +
+          'and superseded ones not cancelled. The reporter cannot read the webhook secret (every run then fails its signature check), the Role lacks ' +
+          'patch or delete on the runs, or a run the bridge did not sign carries a group label (delete it, or remove the label). The log lines ' +
+          '"concurrency group not settled" and "run left alone by its concurrency group" name the group, the run and the reason.',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(failed, 0) + FILL(unverified, 0)',
+          usingMetrics: { failed: bridgeMetric(name, 'GroupSettlementFailed', 'Sum', five), unverified: bridgeMetric(name, 'UnverifiedRuns', 'Sum', five) },
+          period: five,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // Sustained, as for reports: a conflict or one refused patch is the next event's or minute's to settle.
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'ReporterErrorsAlarm', {
         alarmName: `${name}-reporter-errors`,
         alarmDescription:

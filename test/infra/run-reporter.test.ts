@@ -187,6 +187,22 @@ describe('the reporter (defaults: no credentials given, so the stack creates an 
     assert.ok(inConstruct.includes('tekton-bridge-report-failures') && inConstruct.includes('tekton-bridge-reporter-errors'));
   });
 
+  it('alarms when concurrency groups stay unsettled for 15 minutes: settlements failing, or runs whose signature does not verify', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === 'tekton-bridge-concurrency-groups')?.Properties;
+    assert.ok(alarm, 'the concurrency-groups alarm');
+    assert.equal(alarm.EvaluationPeriods, 3);
+    assert.equal(alarm.DatapointsToAlarm, 3);
+    assert.equal(alarm.Threshold, 0);
+    assert.equal(alarm.TreatMissingData, 'notBreaching');
+    const queries = alarm.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Period: number; Stat: string } }>;
+    assert.equal(queries.find((q) => q.Expression)?.Expression, 'FILL(failed, 0) + FILL(unverified, 0)');
+    const metrics = Object.fromEntries(queries.filter((q) => q.MetricStat).map((q) => [q.Id, q.MetricStat]));
+    for (const [id, metricName] of [['failed', 'GroupSettlementFailed'], ['unverified', 'UnverifiedRuns']] as const) {
+      assert.deepEqual(metrics[id], { Metric: { Namespace: 'TektonBridge', MetricName: metricName, Dimensions: [{ Name: 'service', Value: 'tekton-bridge' }] }, Period: 300, Stat: 'Sum' }, id);
+    }
+    assert.match(alarm.AlarmDescription, /cannot read the webhook secret/);
+  });
+
   it('draws Reported and ReportFailed, the reporter’s Lambda metrics and the reports GitHub did not take', () => {
     const body = flatten(onlyResource(template, 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody);
     for (const metric of ['Reported', 'ReportFailed']) {

@@ -351,6 +351,7 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       'tekton-bridge-api-5xx',
       'tekton-bridge-api-throttled',
       'tekton-bridge-body-too-large',
+      'tekton-bridge-concurrency-groups',
       'tekton-bridge-dead-letters',
       'tekton-bridge-failed-deliveries',
       'tekton-bridge-function-errors',

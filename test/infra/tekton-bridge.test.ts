@@ -69,10 +69,10 @@ describe('TektonBridge in a user’s own stack, with an imported eks.ICluster', 
     assert.equal(bridge.reporterFunction.node.path, 'PlatformStack/Ci/Reporter/ReporterFunction');
     assert.ok(bridge.webhookSecret.secretArn);
     assert.ok(bridge.githubCredentials.secretArn);
-    assert.equal(bridge.alarms.length, 12);
+    assert.equal(bridge.alarms.length, 13);
     assert.deepEqual(
-      bridge.alarms.map((alarm) => String((alarm.node.defaultChild as CfnAlarm).alarmName)).filter((name) => /report/.test(name)).sort(),
-      ['platform-ci-report-failures', 'platform-ci-reporter-errors'],
+      bridge.alarms.map((alarm) => String((alarm.node.defaultChild as CfnAlarm).alarmName)).filter((name) => /report|concurrency/.test(name)).sort(),
+      ['platform-ci-concurrency-groups', 'platform-ci-report-failures', 'platform-ci-reporter-errors'],
     );
     assert.deepEqual(functionsIn(template).map((f) => f.Properties.FunctionName).sort(), ['platform-ci-reporter', 'platform-ci-retry', 'platform-ci-webhook']);
   });
