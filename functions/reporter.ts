@@ -12,6 +12,7 @@ import { createGithubReporting } from './adapters/github-reporting.ts';
 import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { createRunReporting, type ReportEntry } from './adapters/run-reporting.ts';
 import { createSecretValueReader } from './adapters/secrets-manager-call.ts';
+import { redeliverOnSchedule, type ScheduledRedelivery } from './adapters/scheduled-redelivery.ts';
 import { handleTektonEvent } from './core/reporting/handle-tekton-event.ts';
 import { reportNamespaces } from './core/reporting/report-namespaces.ts';
 
@@ -41,9 +42,10 @@ type ReporterEvent = APIGatewayProxyEventV2 | ScheduledEvent;
 
 /**
  * Two callers, told apart by the event's shape: API Gateway's `POST /tekton/events` (payload format 2.0) with one of
- * Tekton's CloudEvents, and the EventBridge schedule (`"source": "aws.events"`), which reports every open run.
+ * Tekton's CloudEvents, and the EventBridge schedule (`"source": "aws.events"`), which reports every open run, then
+ * asks GitHub to redeliver the deliveries that failed.
  */
-export async function handler(event: ReporterEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number }> {
+export async function handler(event: ReporterEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number; redelivery: ScheduledRedelivery }> {
   const timings: CreateTimings = { lookupMs: 0, tokenMs: 0, apiMs: 0 };
   const reporting = createRunReporting({ kube: clusterClient(timings), access, detailsUrlTemplate: env.github.detailsUrlTemplate });
   try {
@@ -66,13 +68,15 @@ export async function handler(event: ReporterEvent, context?: Pick<Context, 'get
     }
     if (isScheduledEvent(event)) {
       const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
-      const summary = await reporting.reconcile(namespaces, Date.now() + remaining - SCHEDULE_MARGIN_MS);
+      const deadline = Date.now() + remaining - SCHEDULE_MARGIN_MS;
+      const summary = await reporting.reconcile(namespaces, deadline);
       logReportEntries(logger, summary.entries);
       count(summary.entries);
       const { entries: _entries, ...totals } = summary;
       if (summary.problem) logger.warn('reconciliation incomplete', { ...totals, namespaces });
       else logger.info('reconciled', { ...totals, namespaces });
-      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred };
+      const redelivery = await redeliverOnSchedule({ access, settings: env.redelivery, deadline, logger, count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value) });
+      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred, redelivery };
     }
     throw new TypeError('[tekton-bridge] the reporter takes API Gateway HTTP API events (POST /tekton/events) and EventBridge scheduled events');
   } finally {

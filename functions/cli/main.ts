@@ -14,6 +14,8 @@ const USAGE = `usage: tekton-bridge <verb> [flags]
   check   [--triggers DIR]
   token   --cluster NAME --region R
   why     DELIVERY_ID [--log-group NAME]... [--since 24h]
+  redeliver [--since 6h] [--dry-run] [--hooks owner/repo/hookId,...] [--github-token T | --github-credentials FILE]
+          [--github-api-url URL] [--max-attempts 3]
 `;
 
 type Verb = (argv: string[], io: CliIo) => Promise<number>;
@@ -32,6 +34,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
     await runTokenCommand({ cluster: values.cluster, region }, io);
     return EXIT.ok;
   },
+  redeliver: async () => (await import('./redeliver.ts')).runRedeliverCommand,
   why: async () => async (argv, io) => {
     const { values, positionals } = parseArgs({
       args: argv,
