@@ -1,7 +1,8 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGithubApi } from '../../functions/adapters/github-api.ts';
-import { linkTarget, nextCursor, redeliverFailedDeliveries } from '../../functions/adapters/github-deliveries.ts';
+import { redeliverFailedDeliveries } from '../../functions/adapters/github-deliveries.ts';
+import { linkTarget, nextCursor } from '../../functions/adapters/github-links.ts';
 import { APP_HOOK, type HookRef } from '../../functions/core/redelivery/hook-refs.ts';
 import { githubAppKeyPair } from '../support/github-app-key.ts';
 import { hookKey, startGithubApiServer, type GithubApiServer } from '../support/github-api-server.ts';

@@ -98,3 +98,27 @@ describe('tekton-bridge redeliver, by hand from a laptop, against the GitHub API
     });
   }
 });
+
+describe("serve's loop redelivers what failed, as the reporter's schedule does (--redeliver-hooks)", () => {
+  it('redelivers a failed delivery of the hook once, and not again after it got a 2xx', async () => {
+    // Prepare
+    const github = await startGithubApiServer({ token: TOKEN });
+    const { startBridge } = await import('../../functions/cli/serve.ts');
+    github.addDeliveries(hookKey('octo-org/shop', 11), { guid: 'c0a80101-0000-4000-8000-0000000000aa', deliveredAt: Date.now() - HOUR, statusCode: 503 });
+    const bridge = await startBridge(
+      { port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: 's', dryRun: true, github: { token: TOKEN, apiUrl: github.url, reconcileEveryMs: 50, redeliverHooks: 'octo-org/shop/11' } },
+      { stdout: () => {}, stderr: () => {}, env: {} },
+    );
+    try {
+      // Act: a bounded wait for a few turns of the loop; the assertion is on what was asked, not on when.
+      for (let waited = 0; waited < 10_000 && github.calls.filter((c) => c.method === 'GET').length < 3; waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
+
+      // Assess
+      assert.match(bridge.reporting, /redelivering the failed deliveries of octo-org\/shop\/11/);
+      assert.deepEqual(github.redeliveries.map((r) => r.guid), ['c0a80101-0000-4000-8000-0000000000aa']);
+    } finally {
+      await bridge.close();
+      await github.stop();
+    }
+  });
+});
