@@ -19,7 +19,8 @@ import { reportNamespaces } from './core/reporting/report-namespaces.ts';
 // Once per container, as in the webhook function: same cluster wiring, and the GitHub client kept with its tokens.
 const env = readReporterEnvironment(process.env);
 const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { cluster: env.clusterName, function: 'reporter' } });
-const metrics = new Metrics({ namespace: 'TektonBridge', serviceName: 'tekton-bridge' });
+// The `service` dimension comes from POWERTOOLS_SERVICE_NAME (the bridge's name), as in the webhook function.
+const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The shipped config's documents (COMPILED_TRIGGERS_FILE), read without building the config: the reporter needs
 // only the namespaces, and importing the builder would bring CEL into this bundle.
 const namespaces = reportNamespaces(JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents);

@@ -22,7 +22,7 @@ const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The same bundled config as the webhook's: a queued creation is rendered again from it, never taken from the message.
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 const credentials = fromEnv();
-const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 const mac = createRetryMessageMac({ region: env.region, credentials, endpoint: env.kmsEndpoint, keyArn: env.retryMessageMacKeyArn });
 const queue = createRetryQueueOperations({
   region: env.region,

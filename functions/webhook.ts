@@ -45,7 +45,7 @@ const webhookSecrets = createWebhookSecretSource({
 const readTriggerSecrets =
   config.cel.usesTriggerSecrets && env.triggerSecretsArn ? createTriggerSecretsSource({ client: secretsManager, secretId: env.triggerSecretsArn }) : undefined;
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
-const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
+const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // With GitHub credentials configured, the commit hears of each run, and the github interceptor may ask GitHub's API
 // (a pull request's files, githubOwners); the GitHub client loads on the first use.
 const githubAccess = env.github

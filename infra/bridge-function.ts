@@ -17,7 +17,7 @@ export interface BridgeFunctionProps {
   readonly description?: string;
   /** The `service` dimension of the function's metrics and the service of its logs: the bridge's name, per stack. */
   readonly serviceName: string;
-  /** Added to the house environment (Powertools and source maps). */
+  /** Added to the house environment (Powertools). */
   readonly environment?: Record<string, string>;
   /** VPC mode: the subnets and security groups the function runs in. */
   readonly network?: FunctionPlacement;
@@ -42,7 +42,8 @@ export const metricsNamespace = 'TektonBridge';
 
 /**
  * A NodejsFunction with the house defaults: Node.js 22 on arm64, one ESM bundle built with the
- * shared esbuild settings, source maps on, the trigger configuration copied next to the bundle,
+ * shared esbuild settings, source maps beside it (not enabled at run time: `--enable-source-maps` costs every cold
+ * start, BENCHMARKS.md), the trigger configuration copied next to the bundle,
  * JSON logs into an explicit log group with retention, a role that may write to that log group
  * and nothing else until the stack grants more, and (VPC mode) the subnets and security groups given.
  *
@@ -116,7 +117,6 @@ export class BridgeFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
     });

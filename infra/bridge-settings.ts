@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { Node } from 'constructs';
 import { defaultTriggersDir, projectRoot } from './function-bundling.ts';
-import type { TektonBridgeProps } from './tekton-bridge.ts';
+import { githubHookPattern, type TektonBridgeProps } from './tekton-bridge.ts';
 
 export const contextKeys = [
   'clusterName',
@@ -27,6 +27,13 @@ export const contextKeys = [
   'redriveRoleArns',
   'webhookFrontWebAclArn',
   'githubHookCidrs',
+  'githubCredentialsSecretArn',
+  'githubCredentialsKmsKeyArn',
+  'githubApiUrl',
+  'detailsUrlTemplate',
+  'redeliverHooks',
+  'redeliverWindowHours',
+  'redeliverMaxAttempts',
 ] as const;
 export type ContextKey = (typeof contextKeys)[number];
 
@@ -109,6 +116,17 @@ export function readBridgeSettings(node: Node): BridgeSettings {
   if (triggerSecretsKmsKeyArn !== undefined && triggerSecretsArn === undefined) {
     throw new BridgeSettingsError('context value "triggerSecretsKmsKeyArn" is the key of the trigger secrets: give "triggerSecretsArn" too');
   }
+  const githubCredentialsSecretArn = matching('githubCredentialsSecretArn', SECRET_ARN, completeSecretArn);
+  const githubCredentialsKmsKeyArn = matching('githubCredentialsKmsKeyArn', KMS_KEY_ARN, keyArn);
+  if (githubCredentialsKmsKeyArn !== undefined && githubCredentialsSecretArn === undefined) {
+    throw new BridgeSettingsError('context value "githubCredentialsKmsKeyArn" is the key of an imported secret: give "githubCredentialsSecretArn" too');
+  }
+  const wholeNumber = (key: ContextKey): number | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new BridgeSettingsError(`context value "${key}" must be a whole number, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
 
   const clusterEndpoint = read('clusterEndpoint');
   const clusterCa = read('clusterCa');
@@ -169,6 +187,14 @@ export function readBridgeSettings(node: Node): BridgeSettings {
       /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[0-9a-f-]{36}$/,
       'must be the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID), e.g. the WebAclArn output of the front-ACL stack',
     ),
+    githubCredentialsSecretArn,
+    githubCredentialsKmsKeyArn,
+    // The construct checks these two as it would in any app: an https:// API, a template with known placeholders.
+    githubApiUrl: read('githubApiUrl'),
+    detailsUrlTemplate: read('detailsUrlTemplate'),
+    redeliverHooks: list('redeliverHooks', githubHookPattern, 'hooks as owner/repo/hookId (the hook\'s numeric id)'),
+    redeliverWindowHours: wholeNumber('redeliverWindowHours'),
+    redeliverMaxAttempts: wholeNumber('redeliverMaxAttempts'),
     githubHookCidrs: list('githubHookCidrs', /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, 'CIDRs (the hooks list of https://api.github.com/meta)'),
   };
   // Only what was given: the construct's defaults fill the rest.

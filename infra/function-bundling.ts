@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
@@ -16,10 +17,34 @@ export const bundleFileName = 'index.mjs';
 
 /**
  * Some dependencies still `require()` Node built-ins from inside ESM output; esbuild then needs a
- * real `require` in scope, which an ES module doesn't have.
+ * real `require` in scope, which an ES module doesn't have. Made without an `import`, so no ES module
+ * facade is built for it (see nodeBuiltinAliases).
  */
-export const createRequireBanner =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const createRequireBanner = "const require = process.getBuiltinModule('module').createRequire(import.meta.url);";
+
+/** One CommonJS shim per Node built-in the bundles use: `fs-promises.cjs` stands for `node:fs/promises`. */
+export const nodeBuiltinShimsDir = 'infra/node-builtins';
+
+/**
+ * Every `import … from 'node:x'` (and `'x'`) in the bundles goes to `infra/node-builtins/x.cjs`, which hands over
+ * `process.getBuiltinModule('node:x')`. An ES import of a built-in makes Node build a module facade that reads every
+ * export, and for node:http that loads undici through the lazy `WebSocket` getter (nodejs/node#57649); this costs a
+ * cold start ~20 ms (BENCHMARKS.md). An alias is an esbuild option the CDK's esbuild CLI takes too, unlike a plugin.
+ * Paths are relative to the project root, where both builds run esbuild. A built-in without a shim stays an ES import,
+ * and test/infra/function-bundling.test.ts names it.
+ */
+export const nodeBuiltinAliases: Record<string, string> = Object.fromEntries(
+  readdirSync(path.join(projectRoot, nodeBuiltinShimsDir))
+    .filter((file) => file.endsWith('.cjs'))
+    .flatMap((file) => {
+      const name = file.slice(0, -'.cjs'.length).replace('-', '/');
+      const shim = `./${nodeBuiltinShimsDir}/${file}`;
+      return [
+        [name, shim],
+        [`node:${name}`, shim],
+      ];
+    }),
+);
 
 /**
  * The one set of esbuild settings for every Lambda, used by the CDK construct (through
@@ -37,11 +62,11 @@ export const functionBundling = {
   keepNames: true,
   mainFields: ['module', 'main'],
   banner: createRequireBanner,
-  // Loaded only when the deployment did not give CLUSTER_ENDPOINT and CLUSTER_CA; bundled, its mere presence costs
-  // ~90 ms of every cold start even behind a dynamic import (BENCHMARKS.md). The nodejs22.x runtime ships it.
-  // The SQS client likewise: the webhook needs it only when a creation fails and goes to the retry queue.
-  // Both are imported dynamically at the point of use; a static import would be hoisted to the bundle's top.
-  externalModules: ['@aws-sdk/client-eks', '@aws-sdk/client-sqs'] as string[],
+  alias: nodeBuiltinAliases,
+  // The webhook needs the SQS client only when a creation fails and goes to the retry queue; bundled, its mere presence
+  // would cost every cold start ~90 ms even behind a dynamic import (BENCHMARKS.md). The nodejs22.x runtime ships it.
+  // It is imported dynamically at the point of use; a static import would be hoisted to the bundle's top.
+  externalModules: ['@aws-sdk/client-sqs'] as string[],
 } as const;
 
 /** esbuild JS API options for one entry point, written to `<outdir>/index.mjs`. */
@@ -59,7 +84,9 @@ export function toEsbuildOptions(entry: string, outdir: string): BuildOptions {
     keepNames: functionBundling.keepNames,
     mainFields: [...functionBundling.mainFields],
     banner: { js: functionBundling.banner },
+    alias: { ...functionBundling.alias },
     external: [...functionBundling.externalModules],
+    absWorkingDir: projectRoot,
     logLevel: 'warning',
   };
 }
@@ -75,6 +102,7 @@ export function toNodejsBundling(triggersDir: string): BundlingOptions {
     keepNames: functionBundling.keepNames,
     mainFields: [...functionBundling.mainFields],
     banner: functionBundling.banner,
+    esbuildArgs: { '--alias': Object.entries(functionBundling.alias).map(([from, to]) => `${from}=${to}`) },
     externalModules: [...functionBundling.externalModules],
     commandHooks: {
       beforeBundling: () => [],

@@ -53,6 +53,27 @@ export class TektonBridgeStack extends Stack {
         `kubectl -n ${bridge.namespace} create configmap build-settings --from-literal=image-repository=${repositoryUri} ` +
         '--dry-run=client -o yaml | kubectl apply -f -',
     });
+    new CfnOutput(this, 'TektonEventsUrl', {
+      description: 'The sink for Tekton Pipelines’ CloudEvents (config-events): the API’s own URL, also behind the optional front',
+      value: bridge.tektonEventsUrl,
+    });
+    new CfnOutput(this, 'TektonEventsSinkCommand', {
+      description: 'Points Tekton Pipelines’ CloudEvents at the bridge (safe to run again)',
+      value: `kubectl -n tekton-pipelines patch configmap config-events --type merge -p '{"data":{"formats":"tektonv1","sink":"${bridge.tektonEventsUrl}"}}'`,
+    });
+    new CfnOutput(this, 'GithubCredentialsSecretArn', {
+      description: 'The secret the functions read the GitHub token or App from; {} reports nothing',
+      value: bridge.githubCredentials.secretArn,
+    });
+    // From a file: the token never shows in an output, a process list or the shell's history. Safe to run again.
+    new CfnOutput(this, 'GithubCredentialsCommand', {
+      description: 'Puts the GitHub credentials, written to github-credentials.json first (README: "Report runs back to GitHub")',
+      value: `aws secretsmanager put-secret-value --secret-id ${bridge.githubCredentials.secretArn} --region ${region} --secret-string file://github-credentials.json`,
+    });
+    new CfnOutput(this, 'ReporterFunctionRoleArn', {
+      description: 'The reporter function’s IAM role, mapped to the same Kubernetes group by its own access entry',
+      value: bridge.reporterFunction.functionRole.roleArn,
+    });
     const consoleHost = new CfnMapping(this, 'ConsoleHost', {
       mapping: Object.fromEntries(Object.entries(consoleHosts).map(([partition, host]) => [partition, { host }])),
     });

@@ -5,6 +5,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { detailsUrlTemplateProblem } from '../functions/core/reporting/github-report.ts';
 import { listenerTriggers } from '../functions/core/triggers-config.ts';
 import { loadTriggersDirectory } from '../functions/adapters/triggers-directory.ts';
 import { BridgeAlarms } from './bridge-alarms.ts';
@@ -15,7 +16,9 @@ import { connectCluster, type ClusterConnection } from './cluster-connection.ts'
 import { EbsCsiDriver } from './ebs-csi-driver.ts';
 import { defaultTriggersDir, projectRoot } from './function-bundling.ts';
 import { FunctionNetwork } from './function-network.ts';
+import { githubCredentialsSecret } from './github-credentials.ts';
 import { RetryQueue } from './retry-queue.ts';
+import { RunReporter } from './run-reporter.ts';
 import { grantSecretRead } from './secret-read.ts';
 import { WebhookApi } from './webhook-api.ts';
 import { WebhookFront } from './webhook-front.ts';
@@ -41,8 +44,9 @@ export interface TektonBridgeProps {
   /** The trigger configuration bundled with the functions (default the repository's `triggers/`). */
   readonly triggersDir?: string;
   /**
-   * Names the functions (`<name>-webhook`, `<name>-retry`), log groups, dashboard, alarms and queries, and is the
-   * `service` dimension of the metrics. Default: the stack's name. Letters, digits and hyphens, at most 40.
+   * Names the functions (`<name>-webhook`, `<name>-retry`, `<name>-reporter`), log groups, dashboard, alarms and
+   * queries, and is the `service` dimension of the metrics. Default: the stack's name. Letters, digits and hyphens,
+   * at most 40.
    */
   readonly name?: string;
   /** An existing Secrets Manager secret (complete ARN) holding the GitHub webhook secret; default: one is generated. */
@@ -83,10 +87,29 @@ export interface TektonBridgeProps {
   readonly webhookFrontWebAclArn?: string;
   /** Roles, besides the bridge's functions, that may send to the retry queue: those that redrive the dead-letter queue. */
   readonly redriveRoleArns?: readonly string[];
+  /**
+   * An existing secret (complete ARN) with the bridge's GitHub credentials, JSON `{"token": "…"}` or
+   * `{"appId": "…", "privateKey": "…"}`; default: one is created holding `{}`, and nothing is reported until it is filled.
+   */
+  readonly githubCredentialsSecretArn?: string;
+  /** The customer-managed KMS key of `githubCredentialsSecretArn` (the three functions get kms:Decrypt on it). */
+  readonly githubCredentialsKmsKeyArn?: string;
+  /** GitHub Enterprise Server's API, `https://HOST/api/v3`; default `https://api.github.com`. */
+  readonly githubApiUrl?: string;
+  /** The link of each status or check run, with `{namespace}`, `{name}` and `{kind}`, e.g. a Tekton Dashboard URL. */
+  readonly detailsUrlTemplate?: string;
+  /** Token mode: the hooks (`owner/repo/hookId`) whose failed deliveries the reporter redelivers. */
+  readonly redeliverHooks?: readonly string[];
+  /** Redeliver failed deliveries of the last this many hours (GitHub redelivers up to 3 days back); default 24. */
+  readonly redeliverWindowHours?: number;
+  /** Redelivery requests per delivery at most; default 3. */
+  readonly redeliverMaxAttempts?: number;
   /** The webhook handler's source (default `functions/webhook.ts`); tests point it at a fixture. */
   readonly webhookEntry?: string;
   /** The retry handler's source (default `functions/retry.ts`). */
   readonly retryEntry?: string;
+  /** The reporter handler's source (default `functions/reporter.ts`). */
+  readonly reporterEntry?: string;
 }
 
 export class TektonBridgeConfigError extends Error {
@@ -100,9 +123,10 @@ export const bridgeKubernetesGroup = 'tekton-bridge';
 export const logRetention = logs.RetentionDays.ONE_MONTH;
 
 /**
- * GitHub webhook → API Gateway HTTP API → Lambda → Tekton PipelineRuns on EKS: the webhook and retry functions, their
- * access to the cluster, the retry queue, the image registry and build identity, and the CloudWatch views and alarms
- * to operate it. Drop it into your own CDK app next to your cluster.
+ * GitHub webhook → API Gateway HTTP API → Lambda → Tekton PipelineRuns on EKS, and each run's result back to GitHub:
+ * the webhook, retry and reporter functions, their access to the cluster, the retry queue, the GitHub credentials,
+ * the image registry and build identity, and the CloudWatch views and alarms to operate it. Drop it into your own CDK
+ * app next to your cluster.
  */
 export class TektonBridge extends Construct {
   /** The payload URL for GitHub (`…/webhook`; `…/webhook/<listener>` picks an EventListener). */
@@ -110,6 +134,12 @@ export class TektonBridge extends Construct {
   readonly webhookSecret: secretsmanager.ISecret;
   readonly webhookFunction: BridgeFunction;
   readonly retryFunction: BridgeFunction;
+  /** Serves `POST /tekton/events` and runs every minute: tells GitHub what became of each run. */
+  readonly reporterFunction: BridgeFunction;
+  /** The sink for Tekton Pipelines' CloudEvents (`config-events`): the API's own URL, also with the front. */
+  readonly tektonEventsUrl: string;
+  /** The GitHub token or App the three functions report with (created holding `{}` unless one was given). */
+  readonly githubCredentials: secretsmanager.ISecret;
   /** Every alarm of the bridge; with `alarmEmail` they notify `alarmTopic`. */
   readonly alarms: cloudwatch.Alarm[];
   readonly name: string;
@@ -117,6 +147,7 @@ export class TektonBridge extends Construct {
   readonly cluster: ClusterConnection;
   readonly api: WebhookApi;
   readonly retryQueue: RetryQueue;
+  readonly reporter: RunReporter;
   readonly buildIdentity: BuildIdentity;
   readonly bridgeAlarms: BridgeAlarms;
   readonly dashboard: BridgeDashboard;
@@ -170,6 +201,16 @@ export class TektonBridge extends Construct {
       this.webhookSecret = generated;
     }
 
+    // --- GitHub credentials and reporting settings (webhook, retry and reporter alike) ------------------
+    if (props.githubCredentialsKmsKeyArn !== undefined && props.githubCredentialsSecretArn === undefined) {
+      throw new TektonBridgeConfigError('TektonBridge: githubCredentialsKmsKeyArn is the key of an imported secret; give githubCredentialsSecretArn too');
+    }
+    this.githubCredentials = githubCredentialsSecret(this, 'GithubCredentials', {
+      name,
+      ...(props.githubCredentialsSecretArn !== undefined && { secretArn: props.githubCredentialsSecretArn }),
+    });
+    const reporting = githubReportingEnvironment(props, this.githubCredentials.secretArn);
+
     // --- Functions --------------------------------------------------------------------------------
     const reserved = props.webhookReservedConcurrency ?? defaultWebhookReservedConcurrency;
     this.webhookFunction = new BridgeFunction(this, 'WebhookFunction', {
@@ -187,6 +228,7 @@ export class TektonBridge extends Construct {
         CLUSTER_ENDPOINT: this.cluster.endpoint,
         CLUSTER_CA: this.cluster.ca,
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
+        ...reporting.everyFunction,
       },
     });
     grantSecretRead(this.webhookFunction, 'WebhookSecret', this.webhookSecret.secretArn, props.webhookSecretKmsKeyArn);
@@ -211,10 +253,29 @@ export class TektonBridge extends Construct {
     });
     this.retryFunction = this.retryQueue.retryFunction;
     this.webhookFunction.addEnvironment('RETRY_QUEUE_URL', this.retryQueue.queue.queueUrl);
+    for (const [key, value] of Object.entries(reporting.everyFunction)) this.retryFunction.addEnvironment(key, value);
 
-    // Each function that talks to the cluster gets an access entry of its own (a third one joins here the same way).
+    this.reporter = new RunReporter(this, 'Reporter', {
+      name,
+      clusterName: this.cluster.clusterName,
+      clusterEndpoint: this.cluster.endpoint,
+      clusterCa: this.cluster.ca,
+      triggersDir,
+      environment: { ...reporting.everyFunction, ...reporting.reporterOnly },
+      reportingLogGroups: [this.webhookFunction.functionLogGroup, this.retryFunction.functionLogGroup],
+      logRetention,
+      ...(network !== undefined && { network }),
+      ...(props.reporterEntry !== undefined && { entry: props.reporterEntry }),
+    });
+    this.reporterFunction = this.reporter.reporterFunction;
+    for (const fn of [this.webhookFunction, this.retryFunction, this.reporterFunction]) {
+      grantSecretRead(fn, 'GithubCredentials', this.githubCredentials.secretArn, props.githubCredentialsKmsKeyArn);
+    }
+
+    // Each function that talks to the cluster gets an access entry of its own.
     this.addClusterAccess('WebhookAccessEntry', this.webhookFunction);
     this.addClusterAccess('RetryAccessEntry', this.retryFunction);
+    this.addClusterAccess('ReporterAccessEntry', this.reporterFunction);
 
     // --- Front door, registry, storage ---------------------------------------------------------------
     this.api = new WebhookApi(this, 'Api', { name, webhookFunction: this.webhookFunction, logRetention });
@@ -222,6 +283,8 @@ export class TektonBridge extends Construct {
       this.front = new WebhookFront(this, 'Front', { api: this.api, webAclArn: props.webhookFrontWebAclArn });
     }
     this.webhookUrl = this.front?.url ?? this.api.url;
+    // Not through the front: its web ACL lets in GitHub's hook ranges only, and the cluster's egress is not among them.
+    this.tektonEventsUrl = this.api.addTektonEventsRoute(this.reporterFunction);
     this.buildIdentity = new BuildIdentity(this, 'Build', {
       clusterName: this.cluster.clusterName,
       clusterArn: this.cluster.clusterArn,
@@ -235,7 +298,7 @@ export class TektonBridge extends Construct {
       name,
       webhookFunction: this.webhookFunction,
       api: this.api,
-      moreAlarms: this.retryQueue.alarms,
+      moreAlarms: [...this.retryQueue.alarms, ...this.reporter.alarms],
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
     });
     this.alarms = this.bridgeAlarms.alarms;
@@ -244,7 +307,7 @@ export class TektonBridge extends Construct {
       webhookFunction: this.webhookFunction,
       api: this.api,
       alarms: this.alarms,
-      moreRows: this.retryQueue.widgetRows,
+      moreRows: [...this.retryQueue.widgetRows, ...this.reporter.widgetRows],
     });
   }
 
@@ -284,6 +347,47 @@ function assertNamespacesPrepared(triggersDir: string, namespace: string): void 
       );
     }
   }
+}
+
+/** A hook whose deliveries the reporter redelivers: `owner/repo/hookId`. */
+export const githubHookPattern = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}\/[1-9][0-9]*$/;
+/** GitHub redelivers deliveries of the past three days only. */
+const MAX_REDELIVER_WINDOW_HOURS = 72;
+const MAX_REDELIVER_ATTEMPTS = 10;
+
+/**
+ * The functions' reporting environment, checked: what all three get (the credentials secret, the API, the link) and
+ * what only the reporter's schedule uses (redelivery).
+ */
+function githubReportingEnvironment(props: TektonBridgeProps, credentialsSecretArn: string): { everyFunction: Record<string, string>; reporterOnly: Record<string, string> } {
+  const everyFunction: Record<string, string> = { GITHUB_CREDENTIALS_SECRET_ARN: credentialsSecretArn };
+  if (props.githubApiUrl !== undefined) {
+    if (!Token.isUnresolved(props.githubApiUrl) && !/^https:\/\/[^/\s]+(\/\S*)?$/.test(props.githubApiUrl)) {
+      throw new TektonBridgeConfigError(`TektonBridge: githubApiUrl must be an https:// URL, e.g. https://github.example.com/api/v3 for GitHub Enterprise Server: ${JSON.stringify(props.githubApiUrl)}`);
+    }
+    everyFunction.GITHUB_API_URL = props.githubApiUrl;
+  }
+  if (props.detailsUrlTemplate !== undefined) {
+    const problem = Token.isUnresolved(props.detailsUrlTemplate) ? undefined : detailsUrlTemplateProblem(props.detailsUrlTemplate);
+    if (problem) throw new TektonBridgeConfigError(`TektonBridge: detailsUrlTemplate ${problem}: ${JSON.stringify(props.detailsUrlTemplate)}`);
+    everyFunction.DETAILS_URL_TEMPLATE = props.detailsUrlTemplate;
+  }
+
+  const reporterOnly: Record<string, string> = {};
+  if (props.redeliverHooks !== undefined && props.redeliverHooks.length > 0) {
+    const wrong = props.redeliverHooks.find((hook) => !githubHookPattern.test(hook));
+    if (wrong !== undefined) throw new TektonBridgeConfigError(`TektonBridge: redeliverHooks must be owner/repo/hookId (the hook's numeric id), got ${JSON.stringify(wrong)}`);
+    reporterOnly.REDELIVER_HOOKS = props.redeliverHooks.join(',');
+  }
+  const wholeNumber = (key: 'redeliverWindowHours' | 'redeliverMaxAttempts', max: number, variable: string) => {
+    const value = props[key];
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new TektonBridgeConfigError(`TektonBridge: ${key} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+    reporterOnly[variable] = String(value);
+  };
+  wholeNumber('redeliverWindowHours', MAX_REDELIVER_WINDOW_HOURS, 'REDELIVER_WINDOW_HOURS');
+  wholeNumber('redeliverMaxAttempts', MAX_REDELIVER_ATTEMPTS, 'REDELIVER_MAX_ATTEMPTS');
+  return { everyFunction, reporterOnly };
 }
 
 function vpcIdOf(cluster: eks.ICluster): string | undefined {

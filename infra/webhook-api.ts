@@ -10,6 +10,12 @@ import { metricsNamespace } from './bridge-function.ts';
 
 /** API Gateway's default stage throttling for the webhook: GitHub sends bursts on big pushes. */
 export const webhookThrottle = { rateLimit: 25, burstLimit: 50 } as const;
+/**
+ * The events route's own throttle: a few events per run and task, and Tekton retries what is refused. Being the
+ * route's, it is a bucket of its own, so a flood of events never takes the webhook's share of the stage throttle.
+ */
+export const tektonEventsThrottle = { rateLimit: 10, burstLimit: 20 } as const;
+export const tektonEventsRouteKey = 'POST /tekton/events';
 
 export interface WebhookApiProps {
   /** Names the API and its access log group (`/aws/apigateway/<name>/access`); the metrics' `service` dimension. */
@@ -22,6 +28,7 @@ export interface WebhookApiProps {
  * The HTTP API GitHub posts to: POST /webhook and /webhook/{listener}, a throttled $default stage, JSON access logs,
  * and from those logs two counts API Gateway has no metric of its own for: 429s (the stage throttle turned a delivery
  * away, and GitHub does not retry it) and bodies too large for Lambda (answered before the function sees them).
+ * `addTektonEventsRoute` adds the route Tekton Pipelines sends its CloudEvents to.
  */
 export class WebhookApi extends Construct {
   readonly httpApi: apigw.HttpApi;
@@ -111,11 +118,39 @@ export class WebhookApi extends Construct {
         period: Duration.minutes(5),
       });
     };
-    this.throttledRequests = countFromAccessLogs('ApiThrottled', '{ $.status = 429 }');
+    // GitHub's deliveries only: Tekton retries a throttled event, and the schedule reports the run anyway.
+    this.throttledRequests = countFromAccessLogs('ApiThrottled', `{ $.status = 429 && $.routeKey != "${tektonEventsRouteKey}" }`);
     // Lambda takes at most 6 MB per request: API Gateway answers larger bodies itself, with the error in the log.
     this.oversizedRequests = countFromAccessLogs(
       'ApiBodyTooLarge',
       '{ $.status = 413 || $.integrationError = "*must be smaller than*" || $.error = "*too large*" }',
     );
+  }
+
+  /**
+   * `POST /tekton/events` → the reporter (payload format 2.0), throttled apart from the webhook routes. Tekton's
+   * sender signs nothing; the reporter trusts nothing in an event but the run's name, and reads the run from the
+   * Kubernetes API.
+   */
+  addTektonEventsRoute(reporterFunction: lambda.IFunction): string {
+    const integration = new HttpLambdaIntegration('TektonEventsIntegration', reporterFunction, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+      // HTTP APIs wait at most 30 s; Tekton sends from a routine of its own, off its reconcile loop.
+      timeout: Duration.seconds(29),
+    });
+    const [route] = this.httpApi.addRoutes({ path: '/tekton/events', methods: [apigw.HttpMethod.POST], integration });
+    Validations.of(route!).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Tekton Pipelines sends its CloudEvents unsigned and cannot use IAM, JWT or Cognito; the reporter treats an event as a hint only: it reads the named run from the Kubernetes API and reports what the API says, for runs carrying the bridge\'s labels, so a forged event changes nothing.',
+    });
+    const stage = this.stage.node.defaultChild as apigw.CfnStage;
+    stage.routeSettings = {
+      [tektonEventsRouteKey]: { ThrottlingRateLimit: tektonEventsThrottle.rateLimit, ThrottlingBurstLimit: tektonEventsThrottle.burstLimit },
+    };
+    // The route must exist before the stage names it in its route settings.
+    stage.node.addDependency(route!);
+    // The API's own URL, never the optional front's (README: "Report runs back to GitHub").
+    return `${this.stage.url}tekton/events`;
   }
 }

@@ -17,6 +17,8 @@ export interface ClusterTarget {
   /** CLUSTER_ENDPOINT and CLUSTER_CA, when the deployment resolved them; otherwise eks:DescribeCluster. */
   cluster: { endpoint: string; ca: string } | undefined;
   credentials: AwsCredentialIdentityProvider;
+  /** AWS_ENDPOINT_URL_EKS, for DescribeCluster; default the regional endpoint. */
+  eksEndpoint?: string | undefined;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface ClusterTarget {
 export function createClusterClient(target: ClusterTarget): (timings: CreateTimings) => KubernetesClient {
   const lookupCluster: () => Promise<ClusterAccess> = target.cluster
     ? async () => clusterAccessFromSettings(target.cluster as ClusterAccess)
-    : describeClusterOnce(target.clusterName);
+    : createClusterLookup({ clusterName: target.clusterName, region: target.region, credentials: target.credentials, ...(target.eksEndpoint && { endpoint: target.eksEndpoint }) });
   const tokens = createEksTokenProvider({ clusterName: target.clusterName, region: target.region, credentials: target.credentials });
   let client: Promise<KubernetesClient> | undefined;
   // Lambda runs one invocation at a time per container: the token time goes to the invocation that asked.
@@ -86,19 +88,4 @@ export function createClusterClient(target: ClusterTarget): (timings: CreateTimi
 export function createClusterResources(target: ClusterTarget): (timings: CreateTimings) => CreateResource {
   const clusterClient = createClusterClient(target);
   return (timings) => createWithReadBack(clusterClient(timings));
-}
-
-/** The EKS client is loaded only where the deployment did not resolve the endpoint and CA already. */
-function describeClusterOnce(clusterName: string): () => Promise<ClusterAccess> {
-  let lookup: Promise<() => Promise<ClusterAccess>> | undefined;
-  return async () => {
-    // A dynamic import of the external module: a static one would be hoisted to the top of the bundle.
-    lookup ??= import('@aws-sdk/client-eks').then(({ EKSClient }) => createClusterLookup({ eks: new EKSClient({}), clusterName }));
-    try {
-      return await (await lookup)();
-    } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ClusterLookupError') lookup = undefined;
-      throw error;
-    }
-  };
 }

@@ -1,6 +1,8 @@
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ClusterLookupError } from './adapter-errors.ts';
+import { dnsSuffixOf } from './aws-dns-suffix.ts';
 import { messageOf } from './error-message.ts';
+import { awsErrorOf, createSignedAwsRequest } from './signed-aws-request.ts';
 
 /** What the Kubernetes client needs to reach a cluster: its API endpoint and its CA as PEM. */
 export interface ClusterAccess {
@@ -8,21 +10,40 @@ export interface ClusterAccess {
   ca: string;
 }
 
+interface DescribeClusterAnswer {
+  cluster?: { endpoint?: string; status?: string; certificateAuthority?: { data?: string } };
+}
+
 /**
  * Finds the cluster's endpoint and CA with eks:DescribeCluster, once per container: both only change when the
  * cluster is replaced. A failed lookup is not cached, so the next delivery tries again.
+ * One signed restJson1 GET (`/clusters/{name}`): `@aws-sdk/client-eks` costs ~100 ms of a cold start for it
+ * (BENCHMARKS.md). `endpoint` is AWS_ENDPOINT_URL_EKS when set, as the SDK would honour it.
  */
-export function createClusterLookup(options: { eks: EKSClient; clusterName: string }): () => Promise<ClusterAccess> {
-  const { eks, clusterName } = options;
+export function createClusterLookup(options: {
+  clusterName: string;
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  endpoint?: string;
+  timeoutMs?: number;
+}): () => Promise<ClusterAccess> {
+  const { clusterName, region } = options;
+  const send = createSignedAwsRequest({
+    service: 'eks',
+    region,
+    credentials: options.credentials,
+    endpoint: new URL(options.endpoint ?? `https://eks.${region}.${dnsSuffixOf(region)}`),
+    what: 'EKS',
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+  });
   let cached: Promise<ClusterAccess> | undefined;
 
   const describe = async (): Promise<ClusterAccess> => {
-    const region = await regionOf(eks);
-    let cluster;
+    let cluster: DescribeClusterAnswer['cluster'];
     try {
-      // Loaded here, not at the top: the Lambda bundle leaves the EKS client out, for the runtime to provide when needed.
-      const { DescribeClusterCommand } = await import('@aws-sdk/client-eks');
-      ({ cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName })));
+      const answer = await send({ method: 'GET', path: `/clusters/${encodeURIComponent(clusterName)}` });
+      if (answer.status >= 300) throw awsErrorOf(answer);
+      ({ cluster } = JSON.parse(answer.text) as DescribeClusterAnswer);
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === 'ResourceNotFoundException') {
@@ -77,12 +98,4 @@ export function clusterAccessFromSettings(settings: { endpoint: string; ca: stri
     throw new ClusterLookupError('CLUSTER_CA is neither a PEM certificate nor base64 of one');
   }
   return { endpoint: settings.endpoint, ca: pem };
-}
-
-async function regionOf(eks: EKSClient): Promise<string> {
-  try {
-    return await eks.config.region();
-  } catch {
-    return 'unknown';
-  }
 }

@@ -63,6 +63,8 @@ export interface WebhookEnvironment {
   clusterName: string;
   /** Both or neither: with them, DescribeCluster is skipped. */
   cluster: { endpoint: string; ca: string } | undefined;
+  /** The SDK's endpoint override for EKS, honoured by the bridge's own DescribeCluster call. */
+  eksEndpoint: string | undefined;
   webhookSecretArn: string;
   /** Secrets Manager secret holding the trigger secrets CEL's compareSecret reads; absent: none configured. */
   triggerSecretsArn: string | undefined;
@@ -93,6 +95,7 @@ export function readWebhookEnvironment(env: Env): WebhookEnvironment {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
+    eksEndpoint: eksEndpointEnv(env),
     webhookSecretArn: requiredEnv(env, 'WEBHOOK_SECRET_ARN'),
     triggerSecretsArn: optionalEnv(env, 'TRIGGER_SECRETS_ARN'),
     secretsManagerEndpoint: optionalEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ?? optionalEnv(env, 'AWS_ENDPOINT_URL'),
@@ -190,6 +193,7 @@ export interface RetryEnvironment {
   region: string;
   clusterName: string;
   cluster: { endpoint: string; ca: string } | undefined;
+  eksEndpoint: string | undefined;
   /** The queue the function consumes; a failed attempt's next try is scheduled on it (ChangeMessageVisibility). */
   retryQueueUrl: string;
   /** Where permanent failures and exhausted retries are parked, with their reason. */
@@ -225,6 +229,7 @@ export function readRetryEnvironment(env: Env): RetryEnvironment {
     region: requiredEnv(env, 'AWS_REGION'),
     clusterName: requiredEnv(env, 'CLUSTER_NAME'),
     cluster: readClusterSettings(env),
+    eksEndpoint: eksEndpointEnv(env),
     retryQueueUrl,
     deadLetterQueueUrl,
     sqsEndpoint: sqsEndpointEnv(env),
@@ -245,6 +250,10 @@ function readClusterSettings(env: Env): { endpoint: string; ca: string } | undef
     throw new EnvironmentError('CLUSTER_ENDPOINT and CLUSTER_CA go together: set both, or neither to use eks:DescribeCluster');
   }
   return endpoint && ca ? { endpoint, ca } : undefined;
+}
+
+function eksEndpointEnv(env: Env): string | undefined {
+  return optionalEnv(env, 'AWS_ENDPOINT_URL_EKS') ?? optionalEnv(env, 'AWS_ENDPOINT_URL');
 }
 
 function sqsEndpointEnv(env: Env): string | undefined {

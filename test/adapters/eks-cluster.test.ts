@@ -3,26 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ClusterLookupError } from '../../functions/adapters/adapter-errors.ts';
 import { clusterAccessFromSettings, createClusterLookup } from '../../functions/adapters/eks-cluster.ts';
+import { startEksFront, type EksFront } from '../support/eks-front.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 import { skipWithout } from '../support/command-on-path.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIUPlaceholderOnlyForParsingTests\n-----END CERTIFICATE-----\n';
+const credentials = async () => MOTO_CLIENT_SETTINGS.credentials;
 
-function countedEksClient(endpoint: string): { eks: EKSClient; calls: string[] } {
-  const eks = new EKSClient({ endpoint, ...MOTO_CLIENT_SETTINGS });
-  const calls: string[] = [];
-  eks.middlewareStack.add(
-    (next, context) => (args) => {
-      calls.push(context.commandName ?? 'unknown');
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return { eks, calls };
-}
-
-async function createCluster(eks: EKSClient, name: string): Promise<void> {
-  await eks.send(
+async function createCluster(endpoint: string, name: string): Promise<void> {
+  await new EKSClient({ endpoint, ...MOTO_CLIENT_SETTINGS }).send(
     new CreateClusterCommand({
       name,
       roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
@@ -33,22 +22,26 @@ async function createCluster(eks: EKSClient, name: string): Promise<void> {
 
 describe('createClusterLookup against moto', { timeout: 60_000, skip: skipWithout('moto_server') }, () => {
   let moto: MotoServer;
+  let front: EksFront;
+  const lookupThroughFront = (clusterName: string) => createClusterLookup({ clusterName, region: 'us-east-1', credentials, endpoint: front.endpoint });
+  const calls = () => front.requests.map((r) => `${r.method} ${r.path}`);
 
   before(async () => {
     moto = await startMotoServer();
+    front = await startEksFront({ upstream: moto.endpoint });
   });
 
   after(async () => {
+    await front.stop();
     await moto.stop();
   });
 
-  test('finds the endpoint and decodes the CA, then answers from its cache', async () => {
+  test('finds the endpoint and decodes the CA with one signed GET, then answers from its cache', async () => {
     // Prepare
-    const { eks, calls } = countedEksClient(moto.endpoint);
-    await createCluster(eks, 'ci-cluster');
-    const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'ci-cluster' }));
-    calls.length = 0;
-    const lookup = createClusterLookup({ eks, clusterName: 'ci-cluster' });
+    await createCluster(moto.endpoint, 'ci-cluster');
+    const { cluster } = await new EKSClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(new DescribeClusterCommand({ name: 'ci-cluster' }));
+    front.requests.length = 0;
+    const lookup = lookupThroughFront('ci-cluster');
 
     // Act
     const first = await lookup();
@@ -59,13 +52,12 @@ describe('createClusterLookup against moto', { timeout: 60_000, skip: skipWithou
     assert.match(first.endpoint, /^https:\/\//);
     assert.equal(first.ca, Buffer.from(cluster?.certificateAuthority?.data ?? '', 'base64').toString('utf8'));
     assert.deepEqual(second, first);
-    assert.deepEqual(calls, ['DescribeClusterCommand']);
+    assert.deepEqual(front.requests, [{ method: 'GET', path: '/clusters/ci-cluster', credentialScope: 'us-east-1/eks/aws4_request' }]);
   });
 
   test('a missing cluster is named, with its region', async () => {
     // Prepare
-    const { eks } = countedEksClient(moto.endpoint);
-    const lookup = createClusterLookup({ eks, clusterName: 'no-such-cluster' });
+    const lookup = lookupThroughFront('no-such-cluster');
 
     // Act
     const failure = await lookup().catch((error: unknown) => error);
@@ -77,32 +69,49 @@ describe('createClusterLookup against moto', { timeout: 60_000, skip: skipWithou
     assert.equal((failure.cause as Error).name, 'ResourceNotFoundException');
   });
 
+  test('a refused DescribeCluster names the permission; a throttled one carries the service message', async () => {
+    // Prepare
+    front.injectFault(
+      { status: 403, type: 'AccessDeniedException', message: 'User: arn:aws:sts::123456789012:assumed-role/bridge is not authorized to perform: eks:DescribeCluster' },
+      { status: 429, type: 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/', message: 'Rate exceeded' },
+    );
+
+    // Act
+    const denied = await lookupThroughFront('ci-cluster')().catch((error: unknown) => error);
+    const throttled = await lookupThroughFront('ci-cluster')().catch((error: unknown) => error);
+
+    // Assess
+    assert.ok(denied instanceof ClusterLookupError);
+    assert.match(denied.message, /^not allowed to describe EKS cluster ci-cluster in region us-east-1 \(eks:DescribeCluster\): AccessDeniedException: User: .* is not authorized/);
+    assert.ok(throttled instanceof ClusterLookupError);
+    assert.equal(throttled.message, 'could not describe EKS cluster ci-cluster in region us-east-1: ThrottlingException: Rate exceeded');
+  });
+
   test('a failed lookup is not cached: the next call asks again', async () => {
     // Prepare
-    const { eks, calls } = countedEksClient(moto.endpoint);
-    const lookup = createClusterLookup({ eks, clusterName: 'late-cluster' });
+    front.requests.length = 0;
+    const lookup = lookupThroughFront('late-cluster');
     await assert.rejects(lookup(), ClusterLookupError);
-    await createCluster(eks, 'late-cluster');
+    await createCluster(front.endpoint, 'late-cluster');
 
     // Act
     const found = await lookup();
 
     // Assess
     assert.match(found.endpoint, /^https:\/\//);
-    assert.deepEqual(calls, ['DescribeClusterCommand', 'CreateClusterCommand', 'DescribeClusterCommand']);
+    assert.deepEqual(calls(), ['GET /clusters/late-cluster', 'POST /clusters', 'GET /clusters/late-cluster']);
   });
 
   test('after moto stops, the cached cluster is still served and a new lookup fails clearly', async () => {
     // Prepare
-    const { eks } = countedEksClient(moto.endpoint);
-    await createCluster(eks, 'cached-cluster');
-    const lookup = createClusterLookup({ eks, clusterName: 'cached-cluster' });
+    await createCluster(moto.endpoint, 'cached-cluster');
+    const lookup = createClusterLookup({ clusterName: 'cached-cluster', region: 'us-east-1', credentials, endpoint: moto.endpoint });
     const before = await lookup();
     await moto.stop();
 
     // Act
     const cached = await lookup();
-    const failure = await createClusterLookup({ eks, clusterName: 'cached-cluster' })().catch((error: unknown) => error);
+    const failure = await createClusterLookup({ clusterName: 'cached-cluster', region: 'us-east-1', credentials, endpoint: moto.endpoint })().catch((error: unknown) => error);
 
     // Assess
     assert.deepEqual(cached, before);

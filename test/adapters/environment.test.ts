@@ -34,12 +34,20 @@ describe('readWebhookEnvironment: the retry queue', () => {
   });
 });
 
+describe('the EKS endpoint override, for DescribeCluster', () => {
+  it('is AWS_ENDPOINT_URL_EKS, else AWS_ENDPOINT_URL, as the SDK reads them', () => {
+    assert.equal(readWebhookEnvironment(webhook).eksEndpoint, undefined);
+    assert.equal(readWebhookEnvironment({ ...webhook, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }).eksEndpoint, 'http://127.0.0.1:5000');
+    assert.equal(readRetryEnvironment({ ...retry, AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:5001' }).eksEndpoint, 'http://127.0.0.1:5001');
+  });
+});
+
 describe('readRetryEnvironment', () => {
   it('reads the queues and the retry policy, with defaults', () => {
     const env = readRetryEnvironment(retry);
     assert.deepEqual(
       { ...env, cluster: env.cluster ?? null },
-      { region: 'eu-west-1', clusterName: 'ci', cluster: null, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, retryMessageMacKeyArn: KEY, kmsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900, secretsManagerEndpoint: undefined, github: undefined },
+      { region: 'eu-west-1', clusterName: 'ci', cluster: null, eksEndpoint: undefined, retryQueueUrl: QUEUE, deadLetterQueueUrl: DLQ, sqsEndpoint: undefined, retryMessageMacKeyArn: KEY, kmsEndpoint: undefined, maxAttempts: 16, backoffBaseSeconds: 30, backoffMaxSeconds: 900, secretsManagerEndpoint: undefined, github: undefined },
     );
   });
   it('names each missing or malformed variable', () => {

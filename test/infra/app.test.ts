@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { projectRoot } from '../../infra/function-bundling.ts';
-import { BridgeSettingsError, readBridgeSettings } from '../../infra/bridge-settings.ts';
+import { BridgeSettingsError, contextKeys, readBridgeSettings } from '../../infra/bridge-settings.ts';
 import { cdkJsonContext, invalidTriggersFixture } from './stack-fixture.ts';
 
 interface Run {
@@ -103,6 +103,33 @@ describe('readBridgeSettings', () => {
     assert.equal(settings.triggersDir, path.join(projectRoot, 'test/fixtures/triggers/valid'));
   });
 
+  it('reads the GitHub reporting keys: credentials and their key, the API, the link, the hooks to redeliver', () => {
+    const settings = settingsOf({
+      clusterName: 'demo',
+      githubCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-credentials-AbCdEf',
+      githubCredentialsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      githubApiUrl: 'https://github.example.com/api/v3',
+      detailsUrlTemplate: 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}',
+      redeliverHooks: 'octo-org/service/12345678, octo-org/web.site/87654321',
+      redeliverWindowHours: '48',
+      redeliverMaxAttempts: 2,
+    });
+    assert.equal(settings.githubCredentialsSecretArn, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-credentials-AbCdEf');
+    assert.equal(settings.githubCredentialsKmsKeyArn, 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    assert.equal(settings.githubApiUrl, 'https://github.example.com/api/v3');
+    assert.equal(settings.detailsUrlTemplate, 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}');
+    assert.deepEqual(settings.redeliverHooks, ['octo-org/service/12345678', 'octo-org/web.site/87654321']);
+    assert.equal(settings.redeliverWindowHours, 48);
+    assert.equal(settings.redeliverMaxAttempts, 2);
+  });
+
+  it('has every key it reads in the README’s context table', () => {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = new Set(rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1])));
+    assert.deepEqual(contextKeys.filter((key) => !documented.has(key)), []);
+  });
+
   const refusals: Array<[string, Record<string, unknown>, RegExp]> = [
     ['no clusterName', {}, /missing context value "clusterName".*-c clusterName=/],
     ['a clusterName EKS would refuse', { clusterName: 'no spaces' }, /"clusterName" is not an EKS cluster name/],
@@ -117,6 +144,10 @@ describe('readBridgeSettings', () => {
     ['a subnet list with a stray value', { clusterName: 'demo', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'subnet-0123456789abcdef0,10.0.0.0/24' }, /"10\.0\.0\.0\/24" is not one/],
     ['a switch that is not true or false', { clusterName: 'demo', ebsCsiDriver: 'yes' }, /"ebsCsiDriver" must be true or false/],
     ['a reserved concurrency of 0 (which would refuse every delivery)', { clusterName: 'demo', webhookReservedConcurrency: '0' }, /from 1 to 1000, or none/],
+    ['a partial GitHub credentials ARN', { clusterName: 'demo', githubCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github' }, /"githubCredentialsSecretArn" must be the complete secret ARN/],
+    ['a KMS key for the created GitHub credentials', { clusterName: 'demo', githubCredentialsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }, /give "githubCredentialsSecretArn" too/],
+    ['a hook without its id', { clusterName: 'demo', redeliverHooks: 'octo-org/service' }, /"redeliverHooks" must be comma-separated hooks as owner\/repo\/hookId.*"octo-org\/service" is not one/],
+    ['a window that is not a number', { clusterName: 'demo', redeliverWindowHours: '6h' }, /"redeliverWindowHours" must be a whole number, got "6h"/],
   ];
   for (const [name, context, message] of refusals) {
     it(`refuses ${name}`, () => {
@@ -163,7 +194,7 @@ describe('infra/app.ts', () => {
     assert.doesNotMatch(text, /Custom::EksClusterLookup|DescribeCluster|"eks:/);
     const template = JSON.parse(text) as { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables: Record<string, unknown> } } }> };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(functions.length, 2);
+    assert.equal(functions.length, 3, 'webhook, retry and reporter');
     for (const fn of functions) {
       assert.equal(fn.Properties.Environment?.Variables.CLUSTER_ENDPOINT, 'https://ABC.gr7.eu-west-1.eks.amazonaws.com');
       assert.equal(fn.Properties.Environment?.Variables.CLUSTER_CA, 'LS0tLS1CRUdJTg==');
@@ -185,7 +216,7 @@ describe('infra/app.ts', () => {
     assert.ok(manifest.artifacts.TektonBridge, 'the bridge stack too');
   });
 
-  it('synthesizes with the CDK CLI offline, bundling the real webhook with its triggers', async () => {
+  it('synthesizes with the CDK CLI offline, bundling the real functions with their triggers', async () => {
     // Prepare
     const outdir = path.join(outRoot, 'cli');
     // Act
@@ -199,16 +230,23 @@ describe('infra/app.ts', () => {
     assert.equal(lookups.length, 1);
     assert.match(String(lookups[0]?.Properties.Create), /"service":"eks","action":"DescribeCluster","parameters":\{"name":"demo"\}/);
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    // The two bridge bundles, and CDK's prebuilt AwsCustomResource handler (index.js, no bundling) for the lookup.
+    // The three bridge bundles, and CDK's prebuilt AwsCustomResource handler (index.js, no bundling) for the lookup.
     const bundles = assets.filter((name) => existsSync(path.join(outdir, name, 'index.mjs')));
-    assert.equal(bundles.length, 2, `the webhook and the retry function: ${assets.join(', ')}`);
-    assert.equal(assets.length, 3, `the two bundles and the custom resource handler: ${assets.join(', ')}`);
+    assert.equal(bundles.length, 3, `the webhook, retry and reporter functions: ${assets.join(', ')}`);
+    assert.equal(assets.length, 4, `the three bundles and the custom resource handler: ${assets.join(', ')}`);
     assert.ok(assets.some((name) => !bundles.includes(name) && existsSync(path.join(outdir, name, 'index.js'))), 'the custom resource handler');
     for (const name of bundles) {
       const asset = path.join(outdir, name);
       assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
       assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
     }
+    // The reporter runs functions/reporter.ts, the handler of POST /tekton/events and the schedule.
+    const reporter = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'tekton-bridge-reporter') as
+      | { Metadata?: Record<string, string> }
+      | undefined;
+    const reporterAsset = reporter?.Metadata?.['aws:asset:path'];
+    assert.ok(reporterAsset && bundles.includes(reporterAsset), `the reporter's asset: ${String(reporterAsset)}`);
+    assert.match(readFileSync(path.join(outdir, reporterAsset, 'index.mjs'), 'utf8'), /Tekton's events go to POST \/tekton\/events/);
     // The cdk-nag plugin and CDK's CloudFormation validation failed nothing (a failure also exits 1).
     const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ summary: { status: string } }> };
     for (const plugin of report.pluginReports) assert.equal(plugin.summary.status, 'success');

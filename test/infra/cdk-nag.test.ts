@@ -47,9 +47,12 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     ]);
     // Scoped to the constructs concerned, never the whole stack.
     assert.deepEqual(found.map((a) => a.path).sort(), [
+      'TektonBridge/Bridge/Api/HttpApi/POST--tekton--events',
       'TektonBridge/Bridge/Api/HttpApi/POST--webhook',
       'TektonBridge/Bridge/Api/HttpApi/POST--webhook--{listener}',
       'TektonBridge/Bridge/Build/PushPolicy',
+      'TektonBridge/Bridge/GithubCredentials',
+      'TektonBridge/Bridge/Reporter/ReporterFunction',
       'TektonBridge/Bridge/Retry/RetryFunction',
       'TektonBridge/Bridge/WebhookFunction',
       'TektonBridge/Bridge/WebhookSecret',
@@ -83,12 +86,18 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       return acknowledgments(buildStack(overrides).stack).filter((a) => !base.has(`${a.id} ${a.path}`)).map((a) => `${a.id} ${a.path}`).sort();
     };
     assert.deepEqual(extra(variants['vpc-without-nat']), [
+      'AwsSolutions-IAM5[Resource::*] TektonBridge/Bridge/Reporter/ReporterFunctionRole',
       'AwsSolutions-IAM5[Resource::*] TektonBridge/Bridge/Retry/RetryFunctionRole',
       'AwsSolutions-IAM5[Resource::*] TektonBridge/Bridge/WebhookFunctionRole',
     ]);
     assert.deepEqual(extra({ ebsCsiDriver: true }), [
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy] TektonBridge/Bridge/EbsCsiDriver/Role',
     ]);
+    // Given credentials: the stack creates no secret, so nothing to acknowledge about its rotation.
+    assert.deepEqual(
+      acknowledgments(buildStack(variants['github-reporting']).stack).filter((a) => a.path.includes('GithubCredentials')),
+      [],
+    );
   });
 
   it('has no dead acknowledgment: without them, exactly those rules fire', (t) => {

@@ -11,8 +11,8 @@ import { buildStack, templateVariants as variants } from './stack-fixture.ts';
 const accepted = [
   {
     rule: 'W3005',
-    // The webhook and retry functions, and AwsCustomResource's singleton provider (the deploy-time cluster lookup).
-    path: /^Resources\.(BridgeWebhookFunction|BridgeRetryRetryFunction|AWS679f53fac002430cb0da5b7982bd2287)[0-9A-F]{8}\.DependsOn\.\d+$/,
+    // The webhook, retry and reporter functions, and AwsCustomResource's singleton provider (the deploy-time cluster lookup).
+    path: /^Resources\.(BridgeWebhookFunction|BridgeRetryRetryFunction|BridgeReporterReporterFunction|AWS679f53fac002430cb0da5b7982bd2287)[0-9A-F]{8}\.DependsOn\.\d+$/,
     reason: 'Lambda Function L2 lists its role in DependsOn next to the role’s default policy; the GetAtt already orders them, the duplicate is harmless',
   },
 ] as const;

@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { buildFunctions } from '../../infra/build-functions.ts';
-import { createRequireBanner, functionBundling, projectRoot, toEsbuildOptions, toNodejsBundling } from '../../infra/function-bundling.ts';
+import { builtinModules } from 'node:module';
+import { lambdaFunctions } from '../../infra/build-functions.ts';
+import { createRequireBanner, functionBundling, nodeBuiltinAliases, projectRoot, toEsbuildOptions, toNodejsBundling } from '../../infra/function-bundling.ts';
 import { buildStack, fixtureHandler, invalidTriggersFixture, validTriggersFixture, webhookFunctionResource } from './stack-fixture.ts';
 
 describe('shared esbuild settings', () => {
@@ -23,15 +25,38 @@ describe('shared esbuild settings', () => {
     assert.deepEqual(cdk.mainFields, api.mainFields);
     assert.deepEqual(cdk.externalModules, api.external);
     assert.equal(cdk.banner, api.banner?.js);
+    assert.deepEqual(cdk.esbuildArgs?.['--alias'], Object.entries(api.alias ?? {}).map(([from, to]) => `${from}=${to}`));
     assert.equal(api.outfile, '/out/index.mjs');
     assert.deepEqual(
       { target: functionBundling.target, format: functionBundling.format, platform: functionBundling.platform },
       { target: 'node22', format: 'esm', platform: 'node' },
     );
-    assert.equal(createRequireBanner, "import { createRequire } from 'module'; const require = createRequire(import.meta.url);");
+    assert.equal(createRequireBanner, "const require = process.getBuiltinModule('module').createRequire(import.meta.url);");
     assert.deepEqual(cdk.commandHooks?.afterBundling('/in', '/asset'), [
       `'${process.execPath}' '${path.join(projectRoot, 'infra', 'compile-triggers.ts')}' '/tmp/triggers' '/asset/triggers.json'`,
     ]);
+  });
+});
+
+describe('Node built-ins in the bundles', () => {
+  it('each shim hands over the built-in it is named for', () => {
+    for (const [name, shim] of Object.entries(nodeBuiltinAliases)) {
+      const source = readFileSync(path.join(projectRoot, shim), 'utf8');
+      assert.equal(source.trim(), `module.exports = process.getBuiltinModule('node:${name.replace(/^node:/, '')}');`, shim);
+    }
+  });
+
+  it('no function imports a built-in as an ES module: each one goes through its shim', async () => {
+    const names = builtinModules.filter((name) => !name.startsWith('_')).join('|').replaceAll('/', '\\/');
+    const esImport = new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(?\\s*)"((?:node:)?(?:${names}))"`, 'g');
+    for (const { name } of lambdaFunctions) {
+      const entry = path.join(projectRoot, 'functions', `${name}.ts`);
+      if (!existsSync(entry)) continue;
+      const result = await build({ ...toEsbuildOptions(entry, '/unused'), write: false });
+      const bundle = result.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
+      const imported = [...new Set([...bundle.matchAll(esImport)].map((m) => m[1]))];
+      assert.deepEqual(imported, [], `${name}: add infra/node-builtins/<name>.cjs (fs-promises.cjs for fs/promises) for ${imported.join(', ')}`);
+    }
   });
 });
 

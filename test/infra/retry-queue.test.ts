@@ -158,7 +158,6 @@ describe('RetryQueue construct', () => {
       RETRY_MESSAGE_MAC_KEY_ARN: arn(stack, retry.messageMacKey),
       POWERTOOLS_SERVICE_NAME: 'test',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/test-retry', RetentionInDays: 30 });
   });

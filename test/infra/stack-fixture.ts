@@ -38,6 +38,7 @@ export function buildStack(overrides: Partial<TektonBridgeStackProps> = {}, opti
     triggersDir: path.join(projectRoot, 'triggers'),
     webhookEntry: fixtureHandler,
     retryEntry: fixtureHandler,
+    reporterEntry: fixtureHandler,
     ...overrides,
   });
   return { app, stack, template: synthTemplate(stack, options.validate ?? false) };
@@ -66,12 +67,17 @@ export function onlyResource(template: Template, type: string): { id: string; re
   return { id, resource };
 }
 
-/** The webhook function (the stack also has the retry function), by its name `<stack>-webhook`. */
-export function webhookFunctionResource(template: Template): { id: string; resource: Record<string, any> } {
-  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, r]) => String(r.Properties.FunctionName).endsWith('-webhook'));
-  if (found.length !== 1) throw new Error(`expected one webhook function, found ${found.length}`);
+/** One of the bridge's functions (webhook, retry, reporter), by its name `<stack>-<function>`. */
+export function bridgeFunctionResource(template: Template, fn: 'webhook' | 'retry' | 'reporter'): { id: string; resource: Record<string, any> } {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, r]) => String(r.Properties.FunctionName).endsWith(`-${fn}`));
+  if (found.length !== 1) throw new Error(`expected one ${fn} function, found ${found.length}`);
   const [id, resource] = found[0]!;
   return { id, resource };
+}
+
+/** The webhook function (the stack also has the retry and reporter functions), by its name `<stack>-webhook`. */
+export function webhookFunctionResource(template: Template): { id: string; resource: Record<string, any> } {
+  return bridgeFunctionResource(template, 'webhook');
 }
 
 /** `Fn::Join` and friends flattened to text, for "does the output mention X" checks. */
@@ -93,10 +99,12 @@ export function triggersIn(namespace: string | undefined): string {
 const givenSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-webhook-AbCdEf';
 export const webhookFrontWebAclArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/tekton-bridge-front/a1b2c3d4-5678-90ab-cdef-0123456789ab';
 const givenKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+export const givenGithubCredentials = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-credentials-AbCdEf';
 
 /**
  * The shapes of the template a user can get, for cdk-nag and cfn-lint: `defaults` has the deploy-time DescribeCluster
- * custom resource, `existing-secret-endpoint-ca` none; the VPC modes run the functions in subnets.
+ * custom resource, `existing-secret-endpoint-ca` none; the VPC modes run the functions in subnets; `github-reporting`
+ * reports with given credentials under a customer-managed key, and every reporting setting.
  */
 export const templateVariants = {
   defaults: {},
@@ -129,4 +137,20 @@ export const templateVariants = {
     createVpcEndpoints: true,
   },
   'webhook-front': { webhookFrontWebAclArn },
+  'github-reporting': {
+    githubCredentialsSecretArn: givenGithubCredentials,
+    githubCredentialsKmsKeyArn: givenKey,
+    githubApiUrl: 'https://github.example.com/api/v3',
+    detailsUrlTemplate: 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}',
+    redeliverHooks: ['octo-org/service/12345678', 'octo-org/website/87654321'],
+    redeliverWindowHours: 48,
+    redeliverMaxAttempts: 2,
+  },
+  'vpc-front-reporting': {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    clusterSecurityGroupId: 'sg-0123456789abcdef0',
+    webhookFrontWebAclArn,
+    githubCredentialsSecretArn: givenGithubCredentials,
+  },
 } as const satisfies Record<string, Partial<TektonBridgeStackProps>>;

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { DEFAULT_WHY_LOG_GROUP } from '../../functions/cli/why.ts';
+import { projectRoot } from '../../infra/function-bundling.ts';
 import { TektonBridgeConfigError } from '../../infra/tekton-bridge.ts';
 import { buildStack, flatten, onlyResource, triggersIn, webhookFunctionResource } from './stack-fixture.ts';
 
@@ -54,9 +57,9 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       CLUSTER_ENDPOINT: { 'Fn::GetAtt': [lookup.id, 'cluster.endpoint'] },
       CLUSTER_CA: { 'Fn::GetAtt': [lookup.id, 'cluster.certificateAuthority.data'] },
       WEBHOOK_SECRET_ARN: { Ref: stack.getLogicalId(stack.bridge.webhookSecret.node.defaultChild as never) },
+      GITHUB_CREDENTIALS_SECRET_ARN: { Ref: stack.getLogicalId(stack.bridge.githubCredentials.node.defaultChild as never) },
       POWERTOOLS_SERVICE_NAME: 'tekton-bridge',
       POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
-      NODE_OPTIONS: '--enable-source-maps',
       RETRY_QUEUE_URL: { Ref: stack.getLogicalId(stack.bridge.retryQueue.queue.node.defaultChild as never) },
       RETRY_MESSAGE_MAC_KEY_ARN: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.messageMacKey.node.defaultChild as never), 'Arn'] },
     });
@@ -69,7 +72,7 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     template.hasOutput('FunctionLogGroup', { Value: { Ref: fnLogGroup[0]?.[0] } });
   });
 
-  it('lets the function write its own logs, read its secret and send to the retry queue, and nothing else', () => {
+  it('lets the function write its own logs, read its secrets and send to the retry queue, and nothing else', () => {
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [fnRole] } });
     assert.equal(Object.keys(policies).length, 1);
     const [policy] = Object.values(policies);
@@ -99,6 +102,12 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.bridge.retryQueue.queueKey.node.defaultChild as never), 'Arn'] },
         Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } },
+      },
+      {
+        Sid: 'ReadGithubCredentials',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: stack.getLogicalId(stack.bridge.githubCredentials.node.defaultChild as never) },
       },
     ]);
     const role = template.findResources('AWS::IAM::Role')[fnRole.Ref];
@@ -183,8 +192,9 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
   });
 
   it('maps the function’s role to the Kubernetes group tekton-bridge with an EKS access entry', () => {
-    // The webhook's entry here; the retry function has its own, to the same group (test/infra/retry-queue.test.ts).
-    template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    // The webhook's entry here; the retry and reporter functions have their own, to the same group
+    // (test/infra/retry-queue.test.ts, test/infra/run-reporter.test.ts).
+    template.resourceCountIs('AWS::EKS::AccessEntry', 3);
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       ClusterName: 'demo',
       PrincipalArn: { 'Fn::GetAtt': [fnRole.Ref, 'Arn'] },
@@ -195,7 +205,8 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
   });
 
   it('generates the webhook secret and outputs the command to read it, never the value', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The other secret is the empty GitHub credentials (test/infra/run-reporter.test.ts).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
     });
@@ -209,8 +220,11 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey).sort();
-    assert.deepEqual(routes, ['POST /webhook', 'POST /webhook/{listener}']);
-    const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration');
+    // POST /tekton/events goes to the reporter (test/infra/run-reporter.test.ts).
+    assert.deepEqual(routes, ['POST /tekton/events', 'POST /webhook', 'POST /webhook/{listener}']);
+    const integrations = Object.entries(template.findResources('AWS::ApiGatewayV2::Integration')).filter(([, i]) => flatten(i.Properties.IntegrationUri) === flatten({ 'Fn::GetAtt': [fn.id, 'Arn'] }));
+    assert.equal(integrations.length, 1);
+    const integration = { id: integrations[0]![0], resource: integrations[0]![1] };
     assert.deepEqual(integration.resource.Properties, {
       ApiId: integration.resource.Properties.ApiId,
       IntegrationType: 'AWS_PROXY',
@@ -218,11 +232,11 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       PayloadFormatVersion: '2.0',
       TimeoutInMillis: 10000,
     });
-    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: Match.stringLikeRegexp('/webhook') } }))) {
       assert.deepEqual(route.Properties.Target, { 'Fn::Join': ['', ['integrations/', { Ref: integration.id }]] });
     }
     // API Gateway may invoke the function only through those two routes.
-    const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { FunctionName: { 'Fn::GetAtt': [fn.id, 'Arn'] } } }));
     assert.equal(permissions.length, 2);
     for (const permission of permissions) {
       assert.equal(permission.Properties.Principal, 'apigateway.amazonaws.com');
@@ -314,8 +328,9 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
     }
   });
 
-  it('saves the four Logs Insights queries on the function’s log group', () => {
-    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition'));
+  it('saves the four delivery queries on the function’s log group', () => {
+    // The fifth, `reports-of-a-run`, spans the reporting functions (test/infra/run-reporter.test.ts).
+    const queries = Object.values(template.findResources('AWS::Logs::QueryDefinition')).filter((q) => !String(q.Properties.Name).endsWith('/reports-of-a-run'));
     const byName = new Map(queries.map((q) => [q.Properties.Name as string, q.Properties]));
     assert.deepEqual([...byName.keys()].sort(), [
       'tekton-bridge/failures',
@@ -340,6 +355,8 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       'tekton-bridge-failed-deliveries',
       'tekton-bridge-function-errors',
       'tekton-bridge-rejected-signatures',
+      'tekton-bridge-report-failures',
+      'tekton-bridge-reporter-errors',
       'tekton-bridge-retries-postponed',
       'tekton-bridge-retry-function-errors',
       'tekton-bridge-secret-read-failures',
@@ -382,7 +399,8 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
         Unit: 'Count',
       });
     }
-    assert.equal(filters.get('ApiThrottled')?.FilterPattern, '{ $.status = 429 }');
+    // GitHub's deliveries only: Tekton retries a throttled event, and the schedule reports the run anyway.
+    assert.equal(filters.get('ApiThrottled')?.FilterPattern, '{ $.status = 429 && $.routeKey != "POST /tekton/events" }');
     assert.match(filters.get('ApiBodyTooLarge')?.FilterPattern, /\$\.status = 413/);
     // The access log line carries the constant the filters turn into the dimension.
     const stage = onlyResource(template, 'AWS::ApiGatewayV2::Stage').resource.Properties;
@@ -396,14 +414,23 @@ describe('TektonBridgeStack (defaults: generated secret, cluster looked up at de
       'DeadLetterQueueArn',
       'FunctionLogGroup',
       'FunctionRoleArn',
+      'GithubCredentialsCommand',
+      'GithubCredentialsSecretArn',
       'ImageRepositoryUri',
       'RedriveCommand',
+      'ReporterFunctionRoleArn',
       'RetryFunctionRoleArn',
       'RetryQueueArn',
       'TailLogsCommand',
+      'TektonEventsSinkCommand',
+      'TektonEventsUrl',
       'WebhookSecretCommand',
       'WebhookUrl',
     ]);
+    // Each one in the README's outputs table.
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const outputsTable = readme.slice(readme.indexOf('| output | what it is |'), readme.indexOf('### Private and restricted cluster endpoints'));
+    for (const output of Object.keys(template.findOutputs('*'))) assert.ok(outputsTable.includes(`\`${output}\``), `README outputs table: ${output}`);
     const queueArn = (queue: IConstruct) => ({ 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as never), 'Arn'] });
     template.hasOutput('RetryQueueArn', { Value: queueArn(stack.bridge.retryQueue.queue) });
     template.hasOutput('DeadLetterQueueArn', { Value: queueArn(stack.bridge.retryQueue.deadLetterQueue) });
@@ -443,10 +470,10 @@ describe('TektonBridgeStack with options', () => {
     assert.equal(stack.bridge.cluster.lookup, undefined);
     template.resourceCountIs('Custom::EksClusterLookup', 0);
     assert.equal(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => lookupProviderId.test(id)), false);
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     assert.doesNotMatch(flatten(template.toJSON()), /DescribeCluster|cluster-lookup/);
     assert.doesNotMatch(flatten(template.findResources('AWS::IAM::Policy')), /eks:/);
-    for (const name of ['tekton-bridge-webhook', 'tekton-bridge-retry']) {
+    for (const name of ['tekton-bridge-webhook', 'tekton-bridge-retry', 'tekton-bridge-reporter']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: name,
         Environment: { Variables: Match.objectLike({ CLUSTER_ENDPOINT: givenEndpoint, CLUSTER_CA: givenCa }) },
@@ -456,11 +483,12 @@ describe('TektonBridgeStack with options', () => {
 
   it('uses an existing secret by ARN: no new secret, GetSecretValue on that ARN only', () => {
     const { template } = buildStack({ webhookSecretArn: givenSecretArn });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // The one secret left is the GitHub credentials the stack creates.
+    assert.deepEqual(Object.values(template.findResources('AWS::SecretsManager::Secret')).map((secret) => secret.Properties.SecretString), ['{}']);
     const fn = webhookFunctionResource(template).resource;
     assert.equal(fn.Properties.Environment.Variables.WEBHOOK_SECRET_ARN, givenSecretArn);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    const read = statements.filter((s: { Action: string }) => flatten(s.Action).includes('secretsmanager'));
+    const read = statements.filter((s: { Action: string; Sid: string }) => flatten(s.Action).includes('secretsmanager') && s.Sid !== 'ReadGithubCredentials');
     assert.deepEqual(read, [{ Sid: 'ReadWebhookSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: givenSecretArn }]);
     assert.match(flatten(template.findOutputs('WebhookSecretCommand')), new RegExp(`--secret-id ${givenSecretArn}`));
   });

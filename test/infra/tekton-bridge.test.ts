@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -36,6 +37,7 @@ function userStack(props: Partial<TektonBridgeProps> = {}) {
     triggersDir: path.join(projectRoot, 'triggers'),
     webhookEntry: fixtureHandler,
     retryEntry: fixtureHandler,
+    reporterEntry: fixtureHandler,
     ...props,
   });
   return { stack, bridge, template: synthTemplate(stack, false) };
@@ -44,7 +46,7 @@ function userStack(props: Partial<TektonBridgeProps> = {}) {
 const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
 
 function functionsIn(template: Template): Array<Record<string, any>> {
-  return Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => /-(webhook|retry)$/.test(String(f.Properties.FunctionName)));
+  return Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => /-(webhook|retry|reporter)$/.test(String(f.Properties.FunctionName)));
 }
 
 describe('TektonBridge in a user’s own stack, with an imported eks.ICluster', () => {
@@ -59,19 +61,26 @@ describe('TektonBridge in a user’s own stack, with an imported eks.ICluster', 
     }
   });
 
-  it('exposes the URL, the secret, both functions and every alarm as properties', () => {
+  it('exposes the URLs, the secrets, the three functions and every alarm as properties', () => {
     assert.match(stack.resolve(bridge.webhookUrl)['Fn::Join'][1].slice(-1)[0], /\/webhook$/);
+    assert.match(stack.resolve(bridge.tektonEventsUrl)['Fn::Join'][1].slice(-1)[0], /\/tekton\/events$/);
     assert.equal(bridge.webhookFunction.node.path, 'PlatformStack/Ci/WebhookFunction');
     assert.equal(bridge.retryFunction.node.path, 'PlatformStack/Ci/Retry/RetryFunction');
+    assert.equal(bridge.reporterFunction.node.path, 'PlatformStack/Ci/Reporter/ReporterFunction');
     assert.ok(bridge.webhookSecret.secretArn);
-    assert.equal(bridge.alarms.length, 10);
-    assert.deepEqual(functionsIn(template).map((f) => f.Properties.FunctionName).sort(), ['platform-ci-retry', 'platform-ci-webhook']);
+    assert.ok(bridge.githubCredentials.secretArn);
+    assert.equal(bridge.alarms.length, 12);
+    assert.deepEqual(
+      bridge.alarms.map((alarm) => String((alarm.node.defaultChild as CfnAlarm).alarmName)).filter((name) => /report/.test(name)).sort(),
+      ['platform-ci-report-failures', 'platform-ci-reporter-errors'],
+    );
+    assert.deepEqual(functionsIn(template).map((f) => f.Properties.FunctionName).sort(), ['platform-ci-reporter', 'platform-ci-retry', 'platform-ci-webhook']);
   });
 
   it('maps each function’s role to the Kubernetes group with an access entry that waits for the function (IAM propagation)', () => {
     const entries = Object.values(template.findResources('AWS::EKS::AccessEntry'));
-    assert.equal(entries.length, 2);
-    for (const fn of [bridge.webhookFunction, bridge.retryFunction]) {
+    assert.equal(entries.length, 3);
+    for (const fn of [bridge.webhookFunction, bridge.retryFunction, bridge.reporterFunction]) {
       const entry = entries.find((e) => flatten(e.Properties.PrincipalArn) === flatten({ 'Fn::GetAtt': [logicalId(stack, fn.functionRole), 'Arn'] }));
       assert.ok(entry, fn.node.path);
       assert.deepEqual(entry.Properties.KubernetesGroups, ['tekton-bridge']);

@@ -7,13 +7,14 @@
 import { after, before, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { captureLogs } from '../support/captured-logs.ts';
 import { signedDelivery } from '../support/deliveries.ts';
 import { pushToDefaultBranch } from '../support/github-examples.ts';
+import { startEksFront } from '../support/eks-front.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
+import { MOTO_CLIENT_SETTINGS } from '../support/moto-server.ts';
 import {
   HARNESS_CLUSTER,
   HARNESS_CREDENTIALS,
@@ -239,11 +240,14 @@ describe('fault matrix: the built webhook and retry bundles against a failing cl
   });
 
   it('DescribeCluster throttled: queued, then created once the lookup succeeds', async () => {
-    // Prepare: no CLUSTER_ENDPOINT, so both functions describe the cluster (through the runtime's EKS client).
-    const eks = mockClient(EKSClient);
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
-    eks.on(DescribeClusterCommand).rejects(throttled);
-    const noEndpoint = { CLUSTER_ENDPOINT: undefined, CLUSTER_CA: undefined };
+    // Prepare: no CLUSTER_ENDPOINT, so both functions describe the cluster (one signed GET each, through a front on
+    // moto that answers with the test API's endpoint and CA, and is throttled first).
+    await new EKSClient({ endpoint: bridge.moto.endpoint, ...MOTO_CLIENT_SETTINGS }).send(
+      new CreateClusterCommand({ name: HARNESS_CLUSTER, roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: {} }),
+    );
+    const eks = await startEksFront({ upstream: bridge.moto.endpoint, serving: { endpoint: bridge.api.url, caPem: bridge.api.caPem } });
+    eks.injectFault({ status: 429, type: 'ThrottlingException', message: 'Rate exceeded' });
+    const noEndpoint = { CLUSTER_ENDPOINT: undefined, CLUSTER_CA: undefined, AWS_ENDPOINT_URL_EKS: eks.endpoint };
     const deliveryId = 'fault-describe-throttled-0000-000000000000';
     try {
       const webhook = await bridge.coldWebhook(noEndpoint);
@@ -251,8 +255,6 @@ describe('fault matrix: the built webhook and retry bundles against a failing cl
       const { result: answer } = await captureLogs(async () =>
         webhook(bridge.apiGatewayEvent(await signedDelivery('push', pushToDefaultBranch(), { secret: HARNESS_SECRET, deliveryId }))),
       );
-      eks.reset();
-      eks.on(DescribeClusterCommand).resolves({ cluster: { name: HARNESS_CLUSTER, endpoint: bridge.api.url, status: 'ACTIVE', certificateAuthority: { data: Buffer.from(bridge.api.caPem).toString('base64') } } });
       await captureLogs(async () => bridge.drain(await bridge.coldRetry(noEndpoint)));
       // Assess
       assert.equal(answer.statusCode, 202, answer.body);
@@ -261,8 +263,9 @@ describe('fault matrix: the built webhook and retry bundles against a failing cl
       assert.match(body.results[0].reason, /could not describe EKS cluster ci-cluster.*Rate exceeded/);
       matched.set(deliveryId, 'created');
       assert.deepEqual(settledExactlyOnce(bridge, deliveryId), { objects: 1, deadLetters: 0, reasons: [] });
+      assert.deepEqual(eks.requests.map((r) => `${r.method} ${r.path}`), [`GET /clusters/${HARNESS_CLUSTER}`, `GET /clusters/${HARNESS_CLUSTER}`]);
     } finally {
-      eks.restore();
+      await eks.stop();
     }
   });
 

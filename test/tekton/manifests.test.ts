@@ -108,16 +108,18 @@ describe('tekton/ manifests', () => {
     assert.deepEqual(slackEnv.valueFrom.secretKeyRef, { name: 'slack-webhook', key: 'url', optional: true });
   });
 
-  it('let the bridge’s group create and read PipelineRuns and TaskRuns in ci, and nothing else', () => {
+  it('let the bridge’s group create, read, list, patch and delete PipelineRuns and TaskRuns in ci, and nothing else', () => {
     const role = find('Role', 'tekton-bridge');
-    assert.deepEqual(role.body.rules, [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns', 'taskruns'], verbs: ['create', 'get'] }]);
+    // create and get: creations; list and patch: reporting and concurrency groups; delete: max-keep-runs pruning.
+    assert.deepEqual(role.body.rules, [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns', 'taskruns'], verbs: ['create', 'get', 'list', 'patch', 'delete'] }]);
+    assert.equal(role.namespace, 'ci');
     const binding = find('RoleBinding', 'tekton-bridge');
     assert.deepEqual(binding.body.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tekton-bridge' });
     // The group the CDK access entry maps the function's IAM role to.
     assert.deepEqual(binding.body.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: bridgeKubernetesGroup }]);
   });
 
-  it('give build-bot no Kubernetes permission, and deploy-bot workloads in apps only: no DaemonSets, Secrets, RBAC or delete', () => {
+  it('give build-bot no Kubernetes permission, and deploy-bot workloads in apps only: no DaemonSets, Secrets, RBAC or delete (the bridge deletes its own runs only)', () => {
     find('ServiceAccount', buildBotServiceAccount);
     find('ServiceAccount', 'deploy-bot');
     const bindings = manifests.filter((m) => m.kind === 'RoleBinding' || m.kind === 'ClusterRoleBinding');
@@ -132,7 +134,9 @@ describe('tekton/ manifests', () => {
         for (const resource of forbidden) assert.equal(rule.resources.includes(resource), false, `${role.name} must not touch ${resource}`);
         assert.equal(rule.apiGroups.includes('rbac.authorization.k8s.io'), false, `${role.name} touches RBAC`);
         assert.equal([...rule.resources, ...rule.verbs, ...rule.apiGroups].includes('*'), false, `${role.name} has a wildcard`);
-        for (const verb of ['delete', 'deletecollection', 'escalate', 'bind', 'impersonate']) assert.equal(rule.verbs.includes(verb), false, `${role.name} may ${verb}`);
+        for (const verb of ['deletecollection', 'escalate', 'bind', 'impersonate']) assert.equal(rule.verbs.includes(verb), false, `${role.name} may ${verb}`);
+        const deletesRuns = role.name === 'tekton-bridge' && rule.apiGroups.join() === 'tekton.dev' && rule.resources.every((r: string) => r === 'pipelineruns' || r === 'taskruns');
+        if (!deletesRuns) assert.equal(rule.verbs.includes('delete'), false, `${role.name} may delete ${rule.resources.join(', ')}`);
       }
     }
     assert.equal(manifests.some((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding'), false, 'namespaced only');
