@@ -7,7 +7,7 @@ const USAGE = `usage: tekton-bridge <verb> [flags]
 
   serve   [--port 8080] [--host 127.0.0.1] [--triggers DIR] [--secret S] [--dry-run] [--kubeconfig FILE] [--context NAME] [--max-push-age 72]
           [--trigger-secrets FILE] [--github-token T | --github-credentials FILE] [--github-api-url URL] [--details-url-template URL]
-          [--reconcile-every 60s]
+          [--reconcile-every 60s] [--redeliver-hooks owner/repo/hookId,...]
   send    [--url URL] [--secret S] [--event push] [--file PAYLOAD.json] [--delivery ID]
   render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]... [--url URL]
           [--trigger-secrets FILE]

@@ -11,7 +11,7 @@ import { createCelFeatureModules } from '../adapters/cel-feature-modules.ts';
 import { credentialsFromFlags } from '../adapters/github-credentials-source.ts';
 import { createGithubLookups, githubLookupsUnavailable, type LookupGithub } from '../adapters/github-lookups.ts';
 import { createGithubReporting, type ReportingAccess } from '../adapters/github-reporting.ts';
-import { readRedeliveryEnvironment, type RedeliveryEnvironment } from '../adapters/environment.ts';
+import { EnvironmentError, readRedeliveryEnvironment, type RedeliveryEnvironment } from '../adapters/environment.ts';
 import { redeliverOnSchedule } from '../adapters/scheduled-redelivery.ts';
 import { hookName, parseHookRefs } from '../core/redelivery/hook-refs.ts';
 import { logReportEntries } from '../adapters/report-log.ts';
@@ -218,7 +218,7 @@ function githubFor(options: ServeOptions, kube: KubernetesClient | undefined, io
   const lookupGithub = createGithubLookups({ access, yaml: createCelFeatureModules().yaml });
   const hooks = parseHookRefs(github.redeliverHooks ?? io.env.REDELIVER_HOOKS ?? '');
   if (!hooks.ok) throw new UsageError(`--redeliver-hooks (or REDELIVER_HOOKS): ${hooks.reason}`);
-  const redelivery = { ...readRedeliveryEnvironment({ ...io.env, REDELIVER_HOOKS: undefined }), hooks: hooks.hooks };
+  const redelivery = { ...redeliverySettings(io.env), hooks: hooks.hooks };
   const at = github.apiUrl ?? 'https://api.github.com';
   const redelivering = hooks.hooks.length > 0 ? `; redelivering the failed deliveries of ${hooks.hooks.map(hookName).join(', ')}` : '';
   if (!kube) {
@@ -226,6 +226,16 @@ function githubFor(options: ServeOptions, kube: KubernetesClient | undefined, io
   }
   const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate });
   return { reporting, access, lookupGithub, redelivery, summary: `reporting to GitHub at ${at}${redelivering}` };
+}
+
+/** REDELIVER_WINDOW_HOURS, REDELIVER_MAX_ATTEMPTS and REDELIVER_MAX_CALLS, as the reporter reads them. */
+function redeliverySettings(env: CliIo['env']): RedeliveryEnvironment {
+  try {
+    return readRedeliveryEnvironment({ ...env, REDELIVER_HOOKS: undefined });
+  } catch (error) {
+    if (error instanceof EnvironmentError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** A duration: `90s`, `2m`, `500ms`, or plain seconds; `0` turns the loop off. */

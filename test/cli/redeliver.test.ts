@@ -121,4 +121,17 @@ describe("serve's loop redelivers what failed, as the reporter's schedule does (
       await github.stop();
     }
   });
+
+  it('reads REDELIVER_HOOKS when --redeliver-hooks is not given; a window GitHub does not keep is refused, naming it', async () => {
+    const { startBridge } = await import('../../functions/cli/serve.ts');
+    const { UsageError } = await import('../../functions/cli/cli-io.ts');
+    const options = { port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: 's', dryRun: true, github: { token: TOKEN, apiUrl: 'http://127.0.0.1:9', reconcileEveryMs: 0 } };
+
+    const bridge = await startBridge(options, { stdout: () => {}, stderr: () => {}, env: { REDELIVER_HOOKS: 'octo-org/shop/11,octo-org/web/12' } });
+    await bridge.close();
+
+    assert.match(bridge.reporting, /redelivering the failed deliveries of octo-org\/shop\/11, octo-org\/web\/12$/);
+    await assert.rejects(startBridge(options, { stdout: () => {}, stderr: () => {}, env: { REDELIVER_WINDOW_HOURS: '96' } }), (error: Error) => error instanceof UsageError && /REDELIVER_WINDOW_HOURS must be a whole number from 1 to 72/.test(error.message));
+    await assert.rejects(startBridge(options, { stdout: () => {}, stderr: () => {}, env: { REDELIVER_HOOKS: 'octo-org/shop' } }), /--redeliver-hooks \(or REDELIVER_HOOKS\): "octo-org\/shop" is not owner\/repo\/hookId/);
+  });
 });
