@@ -96,7 +96,7 @@ describe('the built reporter bundle redelivers what failed (GitHub API test serv
     kube.objects.length = 0;
   });
 
-  it('redelivers exactly the events that never got a 2xx; the redelivery creates the run; a second pass redelivers nothing new', async () => {
+  it('redelivers exactly the events that never got a 2xx, over two pages; the redelivery creates the run; a second pass redelivers nothing new', async () => {
     // Prepare
     const handler = await reporter(tokenSecretArn);
     await deliverToWebhook();
@@ -111,14 +111,19 @@ describe('the built reporter bundle redelivers what failed (GitHub API test serv
       { guid: 'at-the-cap', deliveredAt: Date.now() - 2 * HOUR, statusCode: 503 },
       ...[1, 2, 3].map((n) => ({ guid: 'at-the-cap', deliveredAt: Date.now() - 2 * HOUR + n * 600_000, statusCode: 502, redelivery: true })),
       { guid: 'failed-just-now', deliveredAt: Date.now() - 10_000, statusCode: 503 },
+      // A busy hour in front of them: the failed events are on the second page of 100.
+      ...Array.from({ length: 150 }, (_, i) => ({ guid: `busy-${i}`, deliveredAt: Date.now() - HOUR - i * 1000, statusCode: 202 })),
     );
 
     // Act
     const { result: first, entries } = await captureLogs(() => handler(SCHEDULE, lambdaContext));
+    const listings = github.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/deliveries')).map((c) => c.query.cursor ?? 'first');
     const second = await handler(SCHEDULE, lambdaContext);
 
     // Assess
     assert.deepEqual(github.redeliveries.map((r) => r.guid), ['answered-503', 'timed-out']);
+    assert.equal(listings.length, 2, 'the second page, by the Link cursor, reaches back past the window start');
+    assert.match(listings[1] ?? '', /^v1_\d+$/);
     assert.deepEqual(github.redeliveries.map((r) => r.attempt.status_code), [202, 202], 'the redeliveries reached the webhook, which created their runs');
     assert.equal(kube.objects.length, 2);
     assert.deepEqual(
