@@ -2,8 +2,6 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { findDeliveryLogs, formatDeliveryStory, type DeliveryStoryPolling } from '../adapters/delivery-story.ts';
 import { parseSince } from './durations.ts';
 
-export { parseSince };
-
 /** The deployed webhook function's log group (the CDK stack names it so; its output FunctionLogGroup says it). */
 export const DEFAULT_WHY_LOG_GROUP = '/aws/lambda/tekton-bridge-webhook';
 /** The retry function's, where a delivery's queued creations carry on. */
