@@ -161,11 +161,18 @@ async function measureBeyondCold(webhookBundle: string, hello: string, deployed:
   mkdirSync(celFeaturesDir);
   await build({ ...toEsbuildOptions('functions/webhook.ts', celFeaturesDir), logLevel: 'error' });
   await writeFunctionAssets('test/fixtures/triggers/cel-features', join(celFeaturesDir, 'triggers.json'));
+  // And with a config whose github interceptors ask GitHub's API (addChangedFiles, githubOwners): nothing more loads
+  // at import; the GitHub client and the YAML chunk wait for the first pull request.
+  const githubApiDir = join(work, 'github-api');
+  mkdirSync(githubApiDir);
+  await build({ ...toEsbuildOptions('functions/webhook.ts', githubApiDir), logLevel: 'error' });
+  await writeFunctionAssets('test/fixtures/triggers/github-api', join(githubApiDir, 'triggers.json'));
   const importOnly = (bundle: string) => () => coldRun(bundle, undefined, deployed);
   const dependencies = await pairedRounds(
     [
       { name: 'the webhook bundle', a: importOnly(webhookBundle), b: importOnly(empty), measure: (run) => run.importMs },
       { name: 'the webhook bundle with a config using RE2 and YAML', a: importOnly(join(celFeaturesDir, 'index.mjs')), b: importOnly(empty), measure: (run) => run.importMs },
+      { name: "the webhook bundle with a config asking GitHub's API (addChangedFiles, githubOwners)", a: importOnly(join(githubApiDir, 'index.mjs')), b: importOnly(empty), measure: (run) => run.importMs },
       ...dependencyBundles.map(([name, bundle]) => ({ name, a: importOnly(bundle), b: importOnly(empty), measure: (run: { importMs: number }) => run.importMs })),
     ],
     DEPENDENCY_ROUNDS,

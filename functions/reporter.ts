@@ -16,6 +16,7 @@ import { createGroupSettlement, type GroupEntry } from './adapters/group-settlem
 import { groupMetricCounts, logGroupEntries } from './adapters/group-log.ts';
 import { createRunVerifier } from './adapters/run-verifier.ts';
 import { createWebhookSecretSource } from './adapters/webhook-secrets.ts';
+import { redeliverOnSchedule, type ScheduledRedelivery } from './adapters/scheduled-redelivery.ts';
 import { handleTektonEvent } from './core/reporting/handle-tekton-event.ts';
 import { reportNamespaces } from './core/reporting/report-namespaces.ts';
 import { documentsUseGroups } from './core/concurrency/group-annotations.ts';
@@ -53,12 +54,13 @@ type ReporterEvent = APIGatewayProxyEventV2 | ScheduledEvent;
 
 /**
  * Two callers, told apart by the event's shape: API Gateway's `POST /tekton/events` (payload format 2.0) with one of
- * Tekton's CloudEvents, and the EventBridge schedule (`"source": "aws.events"`), which reports every open run.
+ * Tekton's CloudEvents, and the EventBridge schedule (`"source": "aws.events"`), which reports every open run, then
+ * asks GitHub to redeliver the deliveries that failed.
  */
 export async function handler(
   event: ReporterEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number; groups: number }> {
+): Promise<APIGatewayProxyStructuredResultV2 | { listed: number; reported: number; failed: number; deferred: number; groups: number; redelivery?: ScheduledRedelivery }> {
   const timings: CreateTimings = { lookupMs: 0, tokenMs: 0, apiMs: 0 };
   const kube = clusterClient(timings);
   const reporting = access && createRunReporting({ kube, access, detailsUrlTemplate: env.github?.detailsUrlTemplate, verifyRun });
@@ -101,7 +103,9 @@ export async function handler(
       logGroupEntries(logger, settled.entries);
       if (settled.problem) logger.warn('concurrency groups not all settled', { groups: settled.groups, problem: settled.problem, namespaces });
       count(summary.entries, settled.entries);
-      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred, groups: settled.groups };
+      // Only once the runs are reported and the groups settled, which the deadline was first kept for.
+      const redelivery = access && (await redeliverOnSchedule({ access, settings: env.redelivery, deadline, logger, count: (name, value) => metrics.addMetric(name, MetricUnit.Count, value) }));
+      return { listed: summary.listed, reported: summary.reported, failed: summary.failed, deferred: summary.deferred, groups: settled.groups, ...(redelivery && { redelivery }) };
     }
     throw new TypeError('[tekton-bridge] the reporter takes API Gateway HTTP API events (POST /tekton/events) and EventBridge scheduled events');
   } finally {

@@ -9,6 +9,10 @@ import { createDeliveryReporting } from './adapters/delivery-reporting.ts';
 import { settleDeliveryGroups } from './adapters/delivery-group-settlement.ts';
 import { groupMetricCounts, logGroupEntries } from './adapters/group-log.ts';
 import { createRunVerifier } from './adapters/run-verifier.ts';
+import { createCelFeatureModules } from './adapters/cel-feature-modules.ts';
+import { credentialsFromSecretsManager } from './adapters/github-credentials-source.ts';
+import { createGithubLookups, githubLookupsUnavailable } from './adapters/github-lookups.ts';
+import { createGithubReporting } from './adapters/github-reporting.ts';
 import { createWithReadBack } from './adapters/kubernetes-api.ts';
 import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { deliveryLogFields, deliveryLogMessage, unverifiedRequestFields } from './adapters/delivery-log.ts';
@@ -47,10 +51,17 @@ if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the tr
 // Runs are the bridge's only if their signature verifies: other runs in a group are checked before it acts on them.
 const verifyRun = createRunVerifier({ current: () => webhookSecrets.current(), previous: () => webhookSecrets.previous() });
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
-// With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
-const reportDelivery = env.github
-  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, verifyRun, warn: (m) => logger.warn(m) })
+// With GitHub credentials configured, the commit hears of each run, and the github interceptor may ask GitHub's API
+// (a pull request's files, githubOwners); the GitHub client loads on the first use.
+const githubAccess = env.github
+  ? createGithubReporting({ readCredentials: credentialsFromSecretsManager({ client: secretsManager, secretId: env.github.credentialsSecretArn }), apiUrl: env.github.apiUrl, warn: (m) => logger.warn(m) })
   : undefined;
+const reportDelivery = env.github
+  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, verifyRun, warn: (m) => logger.warn(m), access: githubAccess })
+  : undefined;
+const lookupGithub = githubAccess
+  ? createGithubLookups({ access: githubAccess, yaml: createCelFeatureModules({ chunkDir: import.meta.dirname }).yaml })
+  : githubLookupsUnavailable("GITHUB_CREDENTIALS_SECRET_ARN is not set: the bridge has no GitHub credentials to ask GitHub's API with");
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
 const sendToRetryQueue =
   env.retryQueueUrl && env.retryMessageMacKeyArn
@@ -119,6 +130,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     createResource: createWithReadBack(kube),
     ...(sendToRetryQueue && { enqueue: timedEnqueue(sendToRetryQueue, timings) }),
     now: () => performance.now(),
+    lookupGithub,
   });
   const durationMs = performance.now() - started;
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs }, request.headers);

@@ -6,7 +6,7 @@ import { createGithubPublisher } from './github-publisher.ts';
 import type { TriggersConfig } from '../core/triggers-config.ts';
 import type { GithubEnvironment } from './environment.ts';
 import { credentialsFromSecretsManager } from './github-credentials-source.ts';
-import { createGithubReporting } from './github-reporting.ts';
+import { createGithubReporting, type ReportingAccess } from './github-reporting.ts';
 import type { KubernetesClient } from './kubernetes-api.ts';
 import { createRunReporting, type ReportEntry } from './run-reporting.ts';
 import type { RunVerifier } from './run-verifier.ts';
@@ -29,9 +29,11 @@ export function createDeliveryReporting(options: {
   config: TriggersConfig;
   verifyRun: RunVerifier;
   warn: (message: string) => void;
+  /** The GitHub client the webhook shares with its lookups; made here when absent. */
+  access?: () => Promise<ReportingAccess>;
 }): (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]> {
   const { github } = options;
-  const access = createGithubReporting({
+  const access = options.access ?? createGithubReporting({
     readCredentials: credentialsFromSecretsManager({
       client: createSecretValueReader({ region: options.region, credentials: options.credentials, endpoint: options.secretsManagerEndpoint }),
       secretId: github.credentialsSecretArn,

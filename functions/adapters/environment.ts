@@ -1,4 +1,5 @@
 /** Typed readers for the Lambda environment; a missing or malformed variable is named in the error. */
+import { parseHookRefs, type HookRef } from '../core/redelivery/hook-refs.ts';
 import { detailsUrlTemplateProblem } from '../core/reporting/github-report.ts';
 
 export class EnvironmentError extends Error {
@@ -117,15 +118,17 @@ export interface GithubEnvironment {
   reportBudgetMs: number;
 }
 
+/** The bridge's credentials go to this URL: https://, or http:// only on loopback, where tests and a local stand-in live. */
+export function isGithubApiUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname));
+}
+
 /** GITHUB_CREDENTIALS_SECRET_ARN turns reporting on; GITHUB_API_URL and DETAILS_URL_TEMPLATE refine it. */
 export function readGithubEnvironment(env: Env): GithubEnvironment | undefined {
   const credentialsSecretArn = optionalEnv(env, 'GITHUB_CREDENTIALS_SECRET_ARN');
   if (credentialsSecretArn === undefined) return undefined;
   const api = urlEnv(env, 'GITHUB_API_URL', 'a URL', 'https://api.github.com or https://HOST/api/v3');
-  // http:// only on loopback, where tests and a local GitHub stand-in live.
-  if (api && api.url.protocol !== 'https:' && !(api.url.protocol === 'http:' && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(api.url.hostname))) {
-    throw new EnvironmentError('environment variable GITHUB_API_URL must be an https:// URL');
-  }
+  if (api && !isGithubApiUrl(api.url)) throw new EnvironmentError('environment variable GITHUB_API_URL must be an https:// URL');
   const detailsUrlTemplate = optionalEnv(env, 'DETAILS_URL_TEMPLATE');
   const problem = detailsUrlTemplate === undefined ? undefined : detailsUrlTemplateProblem(detailsUrlTemplate);
   if (problem) throw new EnvironmentError(`environment variable DETAILS_URL_TEMPLATE ${problem}`);
@@ -147,6 +150,29 @@ export interface ReporterEnvironment {
   previousSecretGraceHours: number;
   /** Absent: nothing is reported to GitHub, and the reporter only settles concurrency groups. */
   github: GithubEnvironment | undefined;
+  redelivery: RedeliveryEnvironment;
+}
+
+export interface RedeliveryEnvironment {
+  /** REDELIVER_HOOKS: repository webhooks; empty: with a token nothing is redelivered, with an App its own webhook. */
+  hooks: HookRef[];
+  windowHours: number;
+  /** Redeliveries per delivery; 0 turns redelivery off. */
+  maxAttempts: number;
+  /** GitHub API calls one scheduled pass may make. */
+  maxCalls: number;
+}
+
+export function readRedeliveryEnvironment(env: Env): RedeliveryEnvironment {
+  const parsed = parseHookRefs(optionalEnv(env, 'REDELIVER_HOOKS') ?? '');
+  if (!parsed.ok) throw new EnvironmentError(`environment variable REDELIVER_HOOKS: ${parsed.reason}`);
+  return {
+    hooks: parsed.hooks,
+    // GitHub redelivers nothing older than three days.
+    windowHours: integerEnv(env, 'REDELIVER_WINDOW_HOURS', 24, { min: 1, max: 72 }),
+    maxAttempts: integerEnv(env, 'REDELIVER_MAX_ATTEMPTS', 3, { min: 0, max: 10 }),
+    maxCalls: integerEnv(env, 'REDELIVER_MAX_CALLS', 40, { min: 2, max: 1000 }),
+  };
 }
 
 export function readReporterEnvironment(env: Env): ReporterEnvironment {
@@ -162,6 +188,7 @@ export function readReporterEnvironment(env: Env): ReporterEnvironment {
     webhookSecretArn,
     previousSecretGraceHours: integerEnv(env, 'PREVIOUS_SECRET_GRACE_HOURS', DEFAULT_PREVIOUS_SECRET_GRACE_HOURS, { min: 0, max: 720 }),
     github: readGithubEnvironment(env),
+    redelivery: readRedeliveryEnvironment(env),
   };
 }
 

@@ -7,13 +7,15 @@ const USAGE = `usage: tekton-bridge <verb> [flags]
 
   serve   [--port 8080] [--host 127.0.0.1] [--triggers DIR] [--secret S] [--dry-run] [--kubeconfig FILE] [--context NAME] [--max-push-age 72]
           [--trigger-secrets FILE] [--github-token T | --github-credentials FILE] [--github-api-url URL] [--details-url-template URL]
-          [--reconcile-every 60s]
+          [--reconcile-every 60s] [--redeliver-hooks owner/repo/hookId,...]
   send    [--url URL] [--secret S] [--event push] [--file PAYLOAD.json] [--delivery ID]
   render  [--triggers DIR] [--event NAME] [--file PAYLOAD.json] [--delivery ID] [--header K=V]... [--url URL]
           [--trigger-secrets FILE]
   check   [--triggers DIR]
   token   --cluster NAME --region R
   why     DELIVERY_ID [--log-group NAME]... [--since 24h]
+  redeliver [--since 6h] [--dry-run] [--hooks owner/repo/hookId,...] [--github-token T | --github-credentials FILE]
+          [--github-api-url URL] [--max-attempts 3]
 `;
 
 type Verb = (argv: string[], io: CliIo) => Promise<number>;
@@ -32,6 +34,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
     await runTokenCommand({ cluster: values.cluster, region }, io);
     return EXIT.ok;
   },
+  redeliver: async () => (await import('./redeliver.ts')).runRedeliverCommand,
   why: async () => async (argv, io) => {
     const { values, positionals } = parseArgs({
       args: argv,

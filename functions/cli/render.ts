@@ -6,6 +6,7 @@ import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
 import { loadTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { summarizeDelivery } from '../core/delivery-summary.ts';
 import { evaluateTriggers } from '../core/evaluate-triggers.ts';
+import { plannedGithubLookups, unavailableLookups } from '../core/interceptors/github-lookups.ts';
 import { formatConfigIssue } from '../core/errors.ts';
 import { EXIT, UsageError, type CliIo } from './cli-io.ts';
 import { SAMPLE_PUSH_FILE } from './send.ts';
@@ -56,7 +57,9 @@ export async function runRenderCommand(argv: string[], io: CliIo): Promise<numbe
   const documents: string[] = [];
   for (const listener of listeners) {
     const cel = { triggerSecrets, now: () => performance.now() };
-    for (const decision of evaluateTriggers({ listener, deliveryId, event: values.event, headers, payload, summary, requestURL: values.url, cel })) {
+    // No network: what only GitHub's API knows (a pull request's files, githubOwners) fails its trigger, saying so.
+    const github = unavailableLookups(plannedGithubLookups(listener, values.event, payload).lookups, "render asks GitHub's API nothing; serve --github-token does");
+    for (const decision of evaluateTriggers({ listener, deliveryId, event: values.event, headers, payload, summary, requestURL: values.url, cel, github })) {
       if (decision.outcome === 'render') {
         const names = decision.resources.map((r) => `${r.kind} ${r.metadata.namespace}/${r.metadata.name}`).join(', ');
         const as = decision.serviceAccount ? ` as system:serviceaccount:${decision.serviceAccount.namespace}:${decision.serviceAccount.name}` : '';

@@ -7,8 +7,13 @@ import { deliveryLogFields, deliveryLogMessage } from '../adapters/delivery-log.
 import { loadTriggersDirectory, readTriggersDirectory } from '../adapters/triggers-directory.ts';
 import { createKubernetesClient, createWithReadBack, type KubernetesClient } from '../adapters/kubernetes-api.ts';
 import { readTriggerSecretsFile } from '../adapters/trigger-secrets.ts';
+import { createCelFeatureModules } from '../adapters/cel-feature-modules.ts';
 import { credentialsFromFlags } from '../adapters/github-credentials-source.ts';
-import { createGithubReporting } from '../adapters/github-reporting.ts';
+import { createGithubLookups, githubLookupsUnavailable, type LookupGithub } from '../adapters/github-lookups.ts';
+import { createGithubReporting, type ReportingAccess } from '../adapters/github-reporting.ts';
+import { EnvironmentError, readRedeliveryEnvironment, type RedeliveryEnvironment } from '../adapters/environment.ts';
+import { redeliverOnSchedule } from '../adapters/scheduled-redelivery.ts';
+import { hookName, parseHookRefs } from '../core/redelivery/hook-refs.ts';
 import { logReportEntries } from '../adapters/report-log.ts';
 import { createRunReporting, type RunReporting } from '../adapters/run-reporting.ts';
 import { settleDeliveryGroups } from '../adapters/delivery-group-settlement.ts';
@@ -42,8 +47,11 @@ export interface ServeOptions {
   triggerSecretsFile?: string;
   /** A push older than this is refused; default 72, 0 turns the check off. */
   maxPushAgeHours?: number;
-  /** Report runs back to GitHub: a token, or a file with the credentials secret's JSON. */
-  github?: { token?: string; credentialsFile?: string; apiUrl?: string; detailsUrlTemplate?: string; reconcileEveryMs?: number };
+  /**
+   * Report runs back to GitHub, ask its API for the github interceptor, and redeliver what failed: a token, or a file
+   * with the credentials secret's JSON. `redeliverHooks`: `owner/repo/hookId,…` (else REDELIVER_HOOKS).
+   */
+  github?: { token?: string; credentialsFile?: string; apiUrl?: string; detailsUrlTemplate?: string; reconcileEveryMs?: number; redeliverHooks?: string };
 }
 
 export interface RunningBridge {
@@ -106,7 +114,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   const logger = new Logger({ serviceName: 'tekton-bridge' });
   const secrets = [secret];
   const verifyRun = createRunVerifier({ current: async () => secrets });
-  const { reporting, summary: reportingSummary } = reportingFor(options, kube, verifyRun, (message) => logger.warn(message));
+  const { reporting, access, lookupGithub, redelivery, summary: reportingSummary } = githubFor(options, kube, verifyRun, io, (message) => logger.warn(message));
   const { documents } = parseTriggersYaml(readTriggersDirectory(options.triggersDir));
   const namespaces = reportNamespaces(documents);
   // Concurrency groups need the events route and the loop too, with or without GitHub reporting.
@@ -125,6 +133,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
         wallClock: Date.now,
         maxPushAgeMs: (options.maxPushAgeHours ?? DEFAULT_MAX_PUSH_AGE_HOURS) * HOUR_MS,
         now: () => performance.now(),
+        lookupGithub,
       });
       logger.info(deliveryLogMessage(report), deliveryLogFields(report, performance.now() - started, {}, request.headers));
       if (kube) logGroupEntries(logger, await settleDeliveryGroups(report, { kube, verifyRun, awaitReports: reporting !== undefined }), { deliveryId: report.deliveryId });
@@ -160,11 +169,11 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  // The schedule's loop: one reconciliation at a time, each bounded by the interval.
+  // The schedule's loop: one reconciliation (and redelivery pass) at a time, each bounded by the interval.
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const every = options.github?.reconcileEveryMs ?? 60_000;
-  if ((reporting || groups) && every > 0) {
+  if ((reporting || groups || redelivery) && every > 0) {
     const tick = async (): Promise<void> => {
       try {
         if (reporting) {
@@ -177,6 +186,7 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
           logGroupEntries(logger, settled.entries);
           if (settled.problem) logger.warn('concurrency groups not all settled', { groups: settled.groups, problem: settled.problem });
         }
+        if (redelivery && access) await redeliverOnSchedule({ access, settings: redelivery, deadline: Date.now() + every, logger, count: () => undefined });
       } catch (error) {
         logger.error('reconciliation crashed', { error: (error as Error).message });
       }
@@ -200,19 +210,56 @@ export async function startBridge(options: ServeOptions, io: CliIo): Promise<Run
   };
 }
 
-/** `--github-token` or `--github-credentials`, with a cluster to read runs from: the same reporting as the Lambda. */
-function reportingFor(options: ServeOptions, kube: KubernetesClient | undefined, verifyRun: RunVerifier, warn: (message: string) => void): { reporting: RunReporting | undefined; summary: string } {
+interface GithubUse {
+  reporting: RunReporting | undefined;
+  access: (() => Promise<ReportingAccess>) | undefined;
+  lookupGithub: LookupGithub;
+  redelivery: RedeliveryEnvironment | undefined;
+  summary: string;
+}
+
+/**
+ * `--github-token` or `--github-credentials`: the github interceptor's lookups; with a cluster to read runs from, the
+ * same reporting as the Lambda; with an App, or `--redeliver-hooks`, the schedule's redelivery on the loop.
+ */
+function githubFor(options: ServeOptions, kube: KubernetesClient | undefined, verifyRun: RunVerifier, io: CliIo, warn: (message: string) => void): GithubUse {
   const github = options.github;
-  if (!github?.token && !github?.credentialsFile) return { reporting: undefined, summary: 'not reporting to GitHub (no --github-token or --github-credentials)' };
+  if (!github?.token && !github?.credentialsFile) {
+    return {
+      reporting: undefined,
+      access: undefined,
+      lookupGithub: githubLookupsUnavailable("serve has no GitHub credentials to ask GitHub's API with: pass --github-token or --github-credentials"),
+      redelivery: undefined,
+      summary: 'not reporting to GitHub (no --github-token or --github-credentials)',
+    };
+  }
   if (github.detailsUrlTemplate !== undefined) {
     const problem = detailsUrlTemplateProblem(github.detailsUrlTemplate);
     if (problem) throw new UsageError(`--details-url-template ${problem}`);
   }
-  if (!kube) throw new UsageError('reporting to GitHub needs a cluster to read runs from: drop --dry-run, or give --kubeconfig');
   const readCredentials = credentialsFromFlags({ token: github.token, file: github.credentialsFile });
   const access = createGithubReporting({ readCredentials, apiUrl: github.apiUrl, warn });
+  const lookupGithub = createGithubLookups({ access, yaml: createCelFeatureModules().yaml });
+  const hooks = parseHookRefs(github.redeliverHooks ?? io.env.REDELIVER_HOOKS ?? '');
+  if (!hooks.ok) throw new UsageError(`--redeliver-hooks (or REDELIVER_HOOKS): ${hooks.reason}`);
+  const redelivery = { ...redeliverySettings(io.env), hooks: hooks.hooks };
+  const at = github.apiUrl ?? 'https://api.github.com';
+  const redelivering = hooks.hooks.length > 0 ? `; redelivering the failed deliveries of ${hooks.hooks.map(hookName).join(', ')}` : '';
+  if (!kube) {
+    return { reporting: undefined, access, lookupGithub, redelivery, summary: `asking GitHub at ${at} for the github interceptor; not reporting runs (a dry run has no cluster to read them from)${redelivering}` };
+  }
   const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate, verifyRun });
-  return { reporting, summary: `reporting to GitHub at ${github.apiUrl ?? 'https://api.github.com'}` };
+  return { reporting, access, lookupGithub, redelivery, summary: `reporting to GitHub at ${at}${redelivering}` };
+}
+
+/** REDELIVER_WINDOW_HOURS, REDELIVER_MAX_ATTEMPTS and REDELIVER_MAX_CALLS, as the reporter reads them. */
+function redeliverySettings(env: CliIo['env']): RedeliveryEnvironment {
+  try {
+    return readRedeliveryEnvironment({ ...env, REDELIVER_HOOKS: undefined });
+  } catch (error) {
+    if (error instanceof EnvironmentError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** A duration: `90s`, `2m`, `500ms`, or plain seconds; `0` turns the loop off. */
@@ -241,6 +288,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
       'github-api-url': { type: 'string' },
       'details-url-template': { type: 'string' },
       'reconcile-every': { type: 'string', default: '60s' },
+      'redeliver-hooks': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -266,6 +314,7 @@ export async function runServeCommand(argv: string[], io: CliIo): Promise<number
         apiUrl: values['github-api-url'] ?? io.env.GITHUB_API_URL,
         detailsUrlTemplate: values['details-url-template'] ?? io.env.DETAILS_URL_TEMPLATE,
         reconcileEveryMs: parseInterval(values['reconcile-every']),
+        redeliverHooks: values['redeliver-hooks'],
       },
     },
     io,

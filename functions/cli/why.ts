@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { findDeliveryLogs, formatDeliveryStory, type DeliveryStoryPolling } from '../adapters/delivery-story.ts';
+import { parseSince } from './durations.ts';
 
 /** The deployed webhook function's log group (the CDK stack names it so; its output FunctionLogGroup says it). */
 export const DEFAULT_WHY_LOG_GROUP = '/aws/lambda/tekton-bridge-webhook';
@@ -24,8 +25,6 @@ export interface WhyDependencies {
   now?: () => Date;
   polling?: DeliveryStoryPolling;
 }
-
-const UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
 let defaultClient: CloudWatchLogsClient | undefined;
 
@@ -78,15 +77,6 @@ export async function runWhyCommand(args: WhyArgs, io: WhyIo, deps: WhyDependenc
       io.stderr(`why: the Logs Insights query ended ${result.queryStatus} (query ${result.queryId})\n`);
       return 1;
   }
-}
-
-/** `30m` → 1 800 000; undefined when it isn't a positive number with a unit. */
-export function parseSince(since: string): number | undefined {
-  const match = /^(\d{1,6})([smhdw])$/.exec(since.trim());
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  const unit = match[2] as keyof typeof UNITS_MS;
-  return amount > 0 ? amount * UNITS_MS[unit] : undefined;
 }
 
 function describeAwsError(error: unknown, logGroups: string): string {

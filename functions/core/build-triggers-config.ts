@@ -1,7 +1,7 @@
 import { checkGroupAnnotations } from './concurrency/group-check.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { legacySpelling, parseBindingValue } from './binding-expressions.ts';
-import { NO_FEATURE_MODULES, type CelFeatureModules } from './cel/feature-modules.ts';
+import { NO_FEATURE_MODULES, type CelFeature, type CelFeatureModules } from './cel/feature-modules.ts';
 import { overlayKeyProblem } from './cel/overlay-keys.ts';
 import type { ServiceAccountRef } from './delivery-types.ts';
 import { createCelEnvironment, type CelEnvironment, type CelProgram } from './interceptors/cel-environment.ts';
@@ -103,7 +103,7 @@ export function buildTriggersConfig(documents: readonly ConfigDocument[], issues
     }
   }
 
-  const lookups: Lookups = { docs, templates, bindings, cel, findings, triggerObjects: new Map(), selected: new Set() };
+  const lookups: Lookups = { docs, templates, bindings, cel, findings, triggerObjects: new Map(), selected: new Set(), features: new Set() };
   const eventListeners: EventListenerConfig[] = [];
   for (const doc of docs.filter((d) => d.kind === 'EventListener')) {
     const listener = parseEventListener(doc, lookups);
@@ -118,7 +118,8 @@ export function buildTriggersConfig(documents: readonly ConfigDocument[], issues
     findings.error({ file: files, object: '(config)' }, 'kind', 'no EventListener found: the bridge needs at least one');
   }
   if (findings.errors.length > 0) throw new ConfigError(findings.errors);
-  return { eventListeners, warnings: findings.warnings, cel: { features: [...cel.features].sort(), usesTriggerSecrets: cel.usesTriggerSecrets } };
+  const features = [...new Set([...cel.features, ...lookups.features])].sort();
+  return { eventListeners, warnings: findings.warnings, cel: { features, usesTriggerSecrets: cel.usesTriggerSecrets } };
 }
 
 export interface BuildOptions {
@@ -188,6 +189,8 @@ interface Lookups {
   triggerObjects: Map<string, TriggerConfig | undefined>;
   /** Trigger objects some EventListener refers to or selects. */
   selected: Set<Doc>;
+  /** Optional parts needed beyond CEL's own: YAML, for the OWNERS files of githubOwners. */
+  features: Set<CelFeature>;
 }
 
 /** An object of `kind` named `name` in `namespace`: one of that namespace first, else an unnamespaced one. */
@@ -542,56 +545,119 @@ function parseInterceptor(item: unknown, where: Where, field: string, lookups: L
     paramsField = `${field}.${inline}`;
     params = isObject(item[inline]) ? (item[inline] as Json) : {};
   }
-  if (type === 'github') return parseGithubInterceptor(params, where, paramsField, findings);
+  if (type === 'github') return parseGithubInterceptor(params, where, paramsField, lookups);
   if (type === 'cel') return parseCelInterceptor(params, where, paramsField, lookups);
   const why = OTHER_PROVIDERS.has(type) ? 'tekton-bridge receives GitHub deliveries only' : 'custom interceptors are not supported: the bridge runs only github and cel, in-process';
   return void findings.error(where, item.ref ? `${field}.ref.name` : field, `interceptor "${type}" is not supported (${why}); use github or cel`);
 }
 
-function parseGithubInterceptor(params: Json, where: Where, field: string, findings: Findings): InterceptorConfig | undefined {
+const CREDENTIALS_NOTE = "is not read: the bridge calls GitHub's API with its own GitHub credentials (GITHUB_CREDENTIALS_SECRET_ARN; serve --github-token)";
+const CHECK_TYPES = ['orgMembers', 'repoMembers', 'all', 'none'];
+
+/**
+ * A field of interceptor params as Go's encoding/json finds it for Tekton: the exact name, else any spelling that
+ * differs only in case (`CheckType` is `checkType`).
+ */
+function goField(object: Json, name: string): { key: string; value: unknown } | undefined {
+  if (object[name] !== undefined) return { key: name, value: object[name] };
+  const key = Object.keys(object).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : { key, value: object[key] };
+}
+
+function parseGithubInterceptor(params: Json, where: Where, field: string, lookups: Lookups): InterceptorConfig | undefined {
+  const { findings } = lookups;
   let eventTypes: string[] | undefined;
   let addChangedFiles = false;
-  for (const [key, value] of Object.entries(params)) {
-    if (key === 'secretRef') {
-      // The bridge has verified X-Hub-Signature-256 with its own webhook secret before any trigger runs.
-      if (!isObject(value) || typeof value.secretName !== 'string' || typeof value.secretKey !== 'string') {
-        findings.error(where, `${field}.secretRef`, 'expected {secretName, secretKey}');
-      } else if (value.secretKey === '') {
-        findings.error(where, `${field}.secretRef.secretKey`, 'is empty: Tekton Triggers fails every event with "github interceptor secretRef.secretKey is empty"');
-      }
-    } else if (key === 'eventTypes') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-        findings.error(where, `${field}.eventTypes`, `expected a list of event names, got ${describe(value)}`);
-      } else {
-        eventTypes = value as string[];
-      }
-    } else if (key === 'addChangedFiles') {
-      const enabled = isObject(value) ? value.enabled : value;
-      if (enabled !== undefined && typeof enabled !== 'boolean' && enabled !== 'true' && enabled !== 'false') {
-        findings.error(where, `${field}.addChangedFiles`, 'expected {enabled: true|false}');
-      } else {
-        addChangedFiles = enabled === true || enabled === 'true';
-      }
-      if (addChangedFiles && isObject(value) && value.personalAccessToken !== undefined) {
-        findings.warn(where, `${field}.addChangedFiles.personalAccessToken`, 'is not read: the bridge takes a push\'s changed files from its payload and calls no GitHub API');
-      }
-    } else if (key === 'githubOwners') {
-      const enabled = isObject(value) ? value.enabled : undefined;
-      if (enabled === true || enabled === 'true') {
-        findings.error(where, `${field}.githubOwners`, 'is not supported yet: checking org and repository membership and OWNERS files needs the GitHub API, which the bridge does not call; remove githubOwners or filter with cel on body.sender');
-      }
-    } else {
+  let owners: { checkType: string } | undefined;
+  const known = ['secretRef', 'eventTypes', 'addChangedFiles', 'githubOwners'];
+  for (const key of Object.keys(params)) {
+    if (!known.some((name) => name.toLowerCase() === key.toLowerCase())) {
       findings.error(where, `${field}.${key}`, 'unknown github interceptor param; known: secretRef, eventTypes, addChangedFiles, githubOwners');
     }
   }
-  if (addChangedFiles && (eventTypes === undefined || eventTypes.includes('pull_request'))) {
-    findings.warn(
-      where,
-      `${field}.addChangedFiles`,
-      'a pull request\'s changed files come from the GitHub API, which the bridge does not call yet: a pull_request event fails this trigger with that reason (pushes take theirs from the payload)',
-    );
+  const secretRef = goField(params, 'secretRef');
+  if (secretRef) {
+    // The bridge has verified X-Hub-Signature-256 with its own webhook secret before any trigger runs.
+    const ref = isObject(secretRef.value) ? secretRef.value : undefined;
+    if (!ref || typeof goField(ref, 'secretName')?.value !== 'string' || typeof goField(ref, 'secretKey')?.value !== 'string') {
+      findings.error(where, `${field}.${secretRef.key}`, 'expected {secretName, secretKey}');
+    } else if (goField(ref, 'secretKey')?.value === '') {
+      findings.error(where, `${field}.${secretRef.key}.secretKey`, 'is empty: Tekton Triggers fails every event with "github interceptor secretRef.secretKey is empty"');
+    }
   }
-  return { type: 'github', eventTypes, addChangedFiles };
+  const types = goField(params, 'eventTypes');
+  if (types) {
+    if (!Array.isArray(types.value) || !types.value.every((v) => typeof v === 'string')) {
+      findings.error(where, `${field}.${types.key}`, `expected a list of event names, got ${describe(types.value)}`);
+    } else {
+      eventTypes = types.value as string[];
+    }
+  }
+  const changed = goField(params, 'addChangedFiles');
+  if (changed) {
+    const at = `${field}.${changed.key}`;
+    addChangedFiles = enabledFlag(changed.value, where, at, findings);
+    if (addChangedFiles && isObject(changed.value)) tokenRef(changed.value, at, 'error getting secret: github interceptor githubToken.secretKey is empty', where, findings);
+  }
+  const ownersParam = goField(params, 'githubOwners');
+  if (ownersParam) {
+    const at = `${field}.${ownersParam.key}`;
+    if (enabledFlag(ownersParam.value, where, at, findings) && isObject(ownersParam.value)) {
+      const value = ownersParam.value;
+      const checkTypeField = goField(value, 'checkType');
+      const checkType = checkTypeField?.value ?? '';
+      if (typeof checkType !== 'string') findings.error(where, `${at}.${checkTypeField?.key}`, `expected one of ${CHECK_TYPES.join(', ')}, got ${describe(checkType)}`);
+      else {
+        const hasToken = tokenRef(value, at, 'error getting github token: github interceptor personalAccessToken.secretKey is empty', where, findings);
+        if (!hasToken && checkType !== 'none') {
+          findings.error(
+            where,
+            `${at}.personalAccessToken`,
+            `is needed with checkType ${checkType === '' ? '(unset)' : checkType}: Tekton Triggers fails every pull request and issue comment with "checkType is set to check org or repo members but no personalAccessToken was supplied" (the bridge then asks GitHub with its own credentials)`,
+          );
+        }
+        if (checkType !== '' && !CHECK_TYPES.includes(checkType)) {
+          findings.warn(where, `${at}.${checkTypeField?.key}`, `"${checkType}" is not a checkType Tekton Triggers knows (${CHECK_TYPES.join(', ')}): only the OWNERS file is consulted`);
+        }
+        if (addChangedFiles) {
+          findings.warn(where, at, 'is never checked: with addChangedFiles enabled in the same interceptor, Tekton Triggers returns after the changed files; put githubOwners in a github interceptor of its own');
+        }
+        owners = { checkType };
+      }
+    }
+  }
+  if (owners === undefined || addChangedFiles) return { type: 'github', eventTypes, addChangedFiles };
+  // The OWNERS file is YAML.
+  lookups.features.add('yaml');
+  return { type: 'github', eventTypes, addChangedFiles, owners };
+}
+
+/** `enabled: true` (or "true"); anything but a boolean is an error. */
+function enabledFlag(value: unknown, where: Where, at: string, findings: Findings): boolean {
+  const enabled = isObject(value) ? goField(value, 'enabled')?.value : value;
+  if (enabled !== undefined && typeof enabled !== 'boolean' && enabled !== 'true' && enabled !== 'false') {
+    findings.error(where, at, 'expected {enabled: true|false}');
+    return false;
+  }
+  return enabled === true || enabled === 'true';
+}
+
+/**
+ * Tekton's personalAccessToken secretRef: the bridge reads no Kubernetes Secret and calls GitHub with its own
+ * credentials (a note says so); an empty secretKey fails every event in Tekton, so it is an error here.
+ */
+function tokenRef(value: Json, at: string, tektonError: string, where: Where, findings: Findings): boolean {
+  const token = goField(value, 'personalAccessToken');
+  if (token === undefined || token.value === null) return false;
+  const key = isObject(token.value) ? goField(token.value, 'secretKey')?.value : undefined;
+  if (!isObject(token.value) || typeof goField(token.value, 'secretName')?.value !== 'string') {
+    findings.error(where, `${at}.${token.key}`, 'expected {secretName, secretKey}');
+  } else if (key === undefined || key === '') {
+    findings.error(where, `${at}.${token.key}.secretKey`, `is empty: Tekton Triggers fails every event with "${tektonError}"`);
+  } else {
+    findings.warn(where, `${at}.${token.key}`, CREDENTIALS_NOTE);
+  }
+  return true;
 }
 
 function parseCelInterceptor(params: Json, where: Where, field: string, lookups: Lookups): InterceptorConfig | undefined {

@@ -6,6 +6,7 @@ import { createEvaluationScope, type CelDeliveryOptions, type CelEvaluationScope
 import { crashReason } from './errors.ts';
 import { runCelInterceptor } from './interceptors/cel-interceptor.ts';
 import { runGithubInterceptor } from './interceptors/github-interceptor.ts';
+import { NO_LOOKUPS, type GithubLookups } from './interceptors/github-lookups.ts';
 import type { InterceptorInput, InterceptorOutcome } from './interceptors/interceptor-types.ts';
 import { pushSkipReason } from './push-hygiene.ts';
 import { renderResources } from './render-resources.ts';
@@ -39,6 +40,8 @@ export interface EvaluationInput {
   cel?: CelDeliveryOptions;
   /** bodyDigestOf the signed body bytes. Left out (render, tests), the payload's JSON text stands in. */
   bodyDigest?: string;
+  /** GitHub's answers to what plannedGithubLookups found the github interceptors need for this delivery. */
+  github?: GithubLookups;
 }
 
 interface Delivery {
@@ -103,6 +106,7 @@ function runInterceptors(interceptors: readonly InterceptorConfig[], delivery: D
     extensions: { ...extensions },
     requestURL: delivery.input.requestURL ?? '',
     scope: delivery.scope,
+    github: delivery.input.github ?? NO_LOOKUPS,
   };
   for (const interceptor of interceptors) {
     const outcome = interceptor.type === 'github' ? runGithubInterceptor(interceptor, interceptorInput) : runCelInterceptor(interceptor, interceptorInput);

@@ -3,6 +3,7 @@ import { summarizeDelivery, type DeliverySummary } from './delivery-summary.ts';
 import type { TriggerSecretStore } from './cel/evaluation-scope.ts';
 import { crashReason } from './errors.ts';
 import { evaluateTriggers, type TriggerDecision } from './evaluate-triggers.ts';
+import { plannedGithubLookups, unavailableLookups, type GithubLookups, type PlannedLookups } from './interceptors/github-lookups.ts';
 import { parseDelivery } from './parse-delivery.ts';
 import { DEFAULT_MAX_PUSH_AGE_MS, pushAgeRefusal } from './push-age.ts';
 import { bodyDigestOf } from './resource-names.ts';
@@ -39,11 +40,18 @@ export interface DeliveryDependencies {
   triggerSecrets?: TriggerSecretStore;
   /** How long CEL may take over the whole delivery (default 1000 ms); needs `now`. */
   celBudgetMs?: number;
+  /**
+   * Asks GitHub's API what the github interceptors need for this delivery (a pull request's files, owners checks),
+   * before evaluation, within the delivery's time; called only when some are needed. Absent: each such trigger fails.
+   */
+  lookupGithub?: (planned: PlannedLookups) => Promise<GithubLookups>;
 }
 
 export interface DeliveryTimings {
   verifyMs: number;
   parseMs: number;
+  /** Waiting for GitHub's API (the github interceptors' lookups). */
+  githubMs: number;
   evaluateMs: number;
   createMs: number;
 }
@@ -69,7 +77,7 @@ const NO_SUMMARY: DeliverySummary = { repository: undefined, ref: undefined, com
 /** One GitHub delivery, from raw bytes to the answer: verify, parse, evaluate, render, create. */
 export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDependencies): Promise<DeliveryReport> {
   const now = deps.now ?? (() => 0);
-  const timings: DeliveryTimings = { verifyMs: 0, parseMs: 0, evaluateMs: 0, createMs: 0 };
+  const timings: DeliveryTimings = { verifyMs: 0, parseMs: 0, githubMs: 0, evaluateMs: 0, createMs: 0 };
   const headerDeliveryId = request.headers['x-github-delivery'] || undefined;
   const headerEvent = request.headers['x-github-event'] || undefined;
   let signatureVerified = false;
@@ -141,8 +149,12 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
   if (typeof listener === 'string') return reject(404, listener);
 
   start = now();
+  const github = await githubAnswers(plannedGithubLookups(listener, event, payload), deps.lookupGithub);
+  timings.githubMs = now() - start;
+
+  start = now();
   const cel = { triggerSecrets: deps.triggerSecrets, now: deps.now, budgetMs: deps.celBudgetMs };
-  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel }).map(
+  const decisions: TriggerDecision[] = evaluateTriggers({ listener, deliveryId, event, headers: request.headers, payload, summary, bodyDigest, requestURL: request.requestURL, cel, github }).map(
     (decision) => signRenderedRuns(decision, signingKey),
   );
   timings.evaluateMs = now() - start;
@@ -169,6 +181,13 @@ export async function handleDelivery(request: DeliveryRequest, deps: DeliveryDep
     body.rendered = decisions.flatMap((decision) => (decision.outcome === 'render' ? decision.resources : []));
   }
   return { ...report({ status: answerStatus(results), body }, listener.name), groups: deliveryGroups(decisions, results) };
+}
+
+/** An adapter that throws fails only the triggers that needed GitHub, with the reason. */
+async function githubAnswers(planned: PlannedLookups, lookup: DeliveryDependencies['lookupGithub']): Promise<GithubLookups | undefined> {
+  if (planned.lookups.length === 0) return undefined;
+  if (!lookup) return unavailableLookups(planned.lookups, 'the bridge has no GitHub credentials to ask GitHub\'s API with');
+  return lookup(planned).catch((error: unknown) => unavailableLookups(planned.lookups, `looking it up failed unexpectedly (${crashReason(error)})`));
 }
 
 function selectListener(listeners: readonly EventListenerConfig[], path: string): EventListenerConfig | string {

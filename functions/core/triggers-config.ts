@@ -8,7 +8,10 @@ import type { ServiceAccountRef } from './delivery-types.ts';
 export interface TriggersConfig {
   eventListeners: EventListenerConfig[];
   warnings: ConfigIssue[];
-  /** What the CEL expressions use beyond the core: the optional parts to ship and load, the trigger secrets. */
+  /**
+   * What the CEL expressions use beyond the core: the optional parts to ship and load (YAML also for the OWNERS files
+   * of githubOwners), the trigger secrets.
+   */
   cel: { features: CelFeature[]; usesTriggerSecrets: boolean };
 }
 
@@ -64,6 +67,8 @@ export interface GithubInterceptorConfig {
   /** Undefined: every event passes. */
   eventTypes: string[] | undefined;
   addChangedFiles: boolean;
+  /** githubOwners, when enabled: its checkType as written (`orgMembers`, `repoMembers`, `all`, `none`; '' unset). */
+  owners?: { checkType: string };
 }
 
 export interface CelInterceptorConfig {

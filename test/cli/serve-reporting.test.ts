@@ -77,10 +77,13 @@ describe('serve reports the whole loop: webhook → pending, /tekton/events → 
     assert.deepEqual(statesOf(name), ['pending', 'failure']);
   });
 
-  it('refuses to report without a cluster to read runs from', async () => {
-    await assert.rejects(
-      startBridge({ port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: 's', dryRun: true, github: { token: TOKEN } }, quiet),
-      /needs a cluster/,
-    );
+  it('a dry run has no runs to report: the token only serves the github interceptor, and serve says so', async () => {
+    const dry = await startBridge({ port: 0, host: '127.0.0.1', triggersDir: 'triggers', secret: 's', dryRun: true, github: { token: TOKEN, apiUrl: github.url } }, quiet);
+    try {
+      assert.match(dry.reporting, /asking GitHub at http:\/\/127\.0\.0\.1:\d+ for the github interceptor; not reporting runs \(a dry run has no cluster to read them from\)/);
+      assert.equal(dry.eventsUrl, undefined);
+    } finally {
+      await dry.close();
+    }
   });
 });

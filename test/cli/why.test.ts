@@ -10,7 +10,8 @@ import {
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_RETRY_LOG_GROUP, DEFAULT_WHY_LOG_GROUP, parseSince, runWhyCommand } from '../../functions/cli/why.ts';
+import { parseSince } from '../../functions/cli/durations.ts';
+import { DEFAULT_RETRY_LOG_GROUP, DEFAULT_WHY_LOG_GROUP, runWhyCommand } from '../../functions/cli/why.ts';
 import {
   createdDeliveryId,
   createdDeliveryLine,

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleDelivery } from '../../functions/core/handle-delivery.ts';
+import { lookupKey, unavailableLookups, type GithubLookups, type PlannedLookups } from '../../functions/core/interceptors/github-lookups.ts';
 import type { CreateResult, KubernetesObject, PendingCreation } from '../../functions/core/delivery-types.ts';
 import { loadTriggersDirectory } from '../../functions/adapters/triggers-directory.ts';
 import { inlineConfig, listenerYaml, templateYaml } from '../support/inline-config.ts';
@@ -231,6 +232,29 @@ describe('handleDelivery defends against', () => {
     assert.equal(unknown.answer.status, 403);
     assert.match(unknown.answer.body.error ?? '', /has no repository\.pushed_at/);
     assert.equal((await handleDelivery(asRequest(await signedDelivery('ping', githubExample('ping'))), { ...deps, wallClock: () => 8.64e15 })).answer.status, 200, 'only pushes are judged');
+  });
+
+  it("asks GitHub's API only for what a github interceptor needs: nothing for a config without addChangedFiles or githubOwners, nor for a push", async () => {
+    // Prepare
+    const asked: string[][] = [];
+    const lookupGithub = async (planned: PlannedLookups): Promise<GithubLookups> => {
+      asked.push(planned.lookups.map(lookupKey));
+      return unavailableLookups(planned.lookups, 'not asked in this test');
+    };
+    const pullRequest = githubExample('pull_request', (p) => p.action === 'opened' && p.installation === undefined);
+    const usingApi = loadTriggersDirectory('test/fixtures/triggers/github-api');
+
+    // Act
+    const plain = await handleDelivery(asRequest(await signedDelivery('pull_request', pullRequest)), { ...deps, lookupGithub });
+    const push = await handleDelivery(asRequest(await signedDelivery('push', pushToDefaultBranch())), { ...deps, config: usingApi, lookupGithub });
+    const needing = await handleDelivery(asRequest(await signedDelivery('pull_request', pullRequest)), { ...deps, config: usingApi, lookupGithub });
+
+    // Assess
+    assert.equal(plain.answer.status, 200);
+    assert.equal(push.answer.status, 200);
+    assert.deepEqual(asked, [['files Codertocat/Hello-World#2', 'public-member Codertocat Codertocat', 'collaborator Codertocat/Hello-World Codertocat', 'owners Codertocat/Hello-World']], 'one call for the delivery that needs GitHub, each lookup once');
+    assert.equal(needing.answer.status, 503);
+    assert.ok(needing.answer.body.results?.every((r) => r.outcome === 'failed' && /not asked in this test/.test(r.reason ?? '')));
   });
 
   it('a template that takes metadata.namespace from the payload: only the EventListener\'s namespaces', async () => {

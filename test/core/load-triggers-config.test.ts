@@ -98,7 +98,15 @@ spec:
     { name: 'resource of another kind', yaml: [templateYaml(['revision']).replace('kind: PipelineRun', 'kind: ConfigMap'), listenerYaml('', inlineBinding)], field: /resourcetemplates\[0\]\.kind/, message: /only Tekton PipelineRuns and TaskRuns/ },
     { name: 'a custom interceptor by ref.kind', yaml: [templateYaml(['revision']), listenerYaml('        - ref: {name: mine, kind: NamespacedInterceptor}', inlineBinding)], field: /interceptors\[0\]\.ref\.kind/, message: /only Tekton's github and cel/ },
     { name: 'an empty secretRef.secretKey', yaml: [templateYaml(['revision']), listenerYaml('        - github: {secretRef: {secretName: s, secretKey: ""}}', inlineBinding)], field: /secretRef\.secretKey/, message: /fails every event/ },
-    { name: 'githubOwners', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true}}', inlineBinding)], field: /github\.githubOwners/, message: /needs the GitHub API/ },
+    // github_test.go TestInterceptor_ExecuteTrigger_owners "sender is a collaborator but PersonalAccessToken not supplied":
+    // Tekton fails every pull request and issue comment of such a config.
+    { name: 'githubOwners checking members without personalAccessToken', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true, checkType: repoMembers}}', inlineBinding)], field: /github\.githubOwners\.personalAccessToken$/, message: /needed with checkType repoMembers: Tekton Triggers fails every pull request and issue comment with "checkType is set to check org or repo members but no personalAccessToken was supplied"/ },
+    { name: 'githubOwners with checkType unset and no personalAccessToken', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true}}', inlineBinding)], field: /githubOwners\.personalAccessToken$/, message: /needed with checkType \(unset\)/ },
+    // TestInterceptor_ExecuteTrigger_owners_data_validation "personalAccessToken secretKey is empty", and
+    // Test_getPersonalAccessTokenSecret / Test_getGithubTokenSecret "missing secret key, failure".
+    { name: 'githubOwners personalAccessToken with an empty secretKey', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true, checkType: none, personalAccessToken: {secretName: mysecret, secretKey: ""}}}', inlineBinding)], field: /githubOwners\.personalAccessToken\.secretKey$/, message: /fails every event with "error getting github token: github interceptor personalAccessToken\.secretKey is empty"/ },
+    { name: 'addChangedFiles personalAccessToken without a secretKey', yaml: [templateYaml(['revision']), listenerYaml('        - github: {addChangedFiles: {enabled: true, personalAccessToken: {secretName: mysecret}}}', inlineBinding)], field: /addChangedFiles\.personalAccessToken\.secretKey$/, message: /"error getting secret: github interceptor githubToken\.secretKey is empty"/ },
+    { name: 'githubOwners checkType that is no string', yaml: [templateYaml(['revision']), listenerYaml('        - github: {githubOwners: {enabled: true, checkType: [all]}}', inlineBinding)], field: /githubOwners\.checkType$/, message: /expected one of orgMembers, repoMembers, all, none/ },
     { name: 'cloudEventURI', yaml: [templateYaml(['revision']), listenerYaml('', inlineBinding).replace('spec:\n  triggers:', 'spec:\n  cloudEventURI: http://x\n  triggers:')], field: /^spec\.cloudEventURI$/, message: /does not send CloudEvents/ },
     { name: 'an EventListener with nothing to run', yaml: ['apiVersion: triggers.tekton.dev/v1beta1\nkind: EventListener\nmetadata: {name: x}\nspec: {serviceAccountName: sa}'], field: /^spec$/, message: /needs triggers, triggerGroups, labelSelector or namespaceSelector/ },
     { name: 'resource without a name', yaml: [templateYaml(['revision']).replace('generateName: echo-run-', 'labels: {}'), listenerYaml('', inlineBinding)], field: /metadata$/, message: /generateName/ },
@@ -128,6 +136,39 @@ spec:
     assert.match(warning?.message ?? '', /is fixed \("echo-run"\): the first delivery creates it and every later one answers duplicate; use generateName/);
     const varying = inlineConfig(templateYaml(['revision']).replace('generateName: echo-run-', 'name: echo-$(tt.params.revision)'), listenerYaml('', inlineBinding));
     assert.deepEqual(varying.warnings, []);
+  });
+
+  describe('the github interceptor with GitHub API lookups (github_test.go Test_getGithubTokenSecret, Test_getPersonalAccessTokenSecret)', () => {
+    const load = (params: string) => inlineConfig(templateYaml(['revision']), listenerYaml(`        - github: ${params}`, inlineBinding));
+    const warningsOf = (params: string) => load(params).warnings.map((w) => `${w.field}: ${w.message}`);
+    it('valid secret: a personalAccessToken is accepted, with a note that the bridge uses its own credentials', () => {
+      for (const params of ['{addChangedFiles: {enabled: true, personalAccessToken: {secretName: mysecret, secretKey: token}}}', '{githubOwners: {enabled: true, checkType: all, personalAccessToken: {secretName: mysecret, secretKey: token}}}']) {
+        assert.deepEqual(warningsOf(params).map((w) => w.replace(/^.*\.(\w+\.personalAccessToken)/, '$1')), [
+          `${params.includes('githubOwners') ? 'githubOwners' : 'addChangedFiles'}.personalAccessToken: is not read: the bridge calls GitHub's API with its own GitHub credentials (GITHUB_CREDENTIALS_SECRET_ARN; serve --github-token)`,
+        ]);
+      }
+    });
+    it('nil secret reference: nothing to note', () => {
+      assert.deepEqual(warningsOf('{eventTypes: [pull_request, push], addChangedFiles: {enabled: true}}'), []);
+      assert.deepEqual(warningsOf('{githubOwners: {enabled: true, checkType: none}}'), []);
+    });
+    it("takes Go's case-insensitive field names, as Tekton's own github-owners example spells CheckType", () => {
+      const [interceptor] = load('{githubOwners: {Enabled: true, CheckType: none}}').eventListeners[0]?.triggers[0]?.interceptors ?? [];
+      assert.deepEqual(interceptor, { type: 'github', eventTypes: undefined, addChangedFiles: false, owners: { checkType: 'none' } });
+    });
+    it('a checkType Tekton does not know: only the OWNERS file is consulted, and check says so', () => {
+      assert.match(warningsOf('{githubOwners: {enabled: true, checkType: both, personalAccessToken: {secretName: s, secretKey: k}}}').join('\n'), /"both" is not a checkType Tekton Triggers knows \(orgMembers, repoMembers, all, none\): only the OWNERS file is consulted/);
+    });
+    it('githubOwners beside addChangedFiles in one interceptor is never checked, as in Tekton: a warning, and no owners config', () => {
+      const config = load('{addChangedFiles: {enabled: true}, githubOwners: {enabled: true, checkType: none}}');
+      assert.match(config.warnings.map((w) => w.message).join('\n'), /is never checked: with addChangedFiles enabled in the same interceptor, Tekton Triggers returns after the changed files/);
+      assert.equal((config.eventListeners[0]?.triggers[0]?.interceptors[0] as { owners?: unknown }).owners, undefined);
+      assert.deepEqual(config.cel.features, []);
+    });
+    it('githubOwners ships the YAML parser, for the OWNERS file; addChangedFiles ships nothing', () => {
+      assert.deepEqual(load('{githubOwners: {enabled: true, checkType: none}}').cel.features, ['yaml']);
+      assert.deepEqual(load('{addChangedFiles: {enabled: true}}').cel.features, []);
+    });
   });
 
   it('reads the namespaces an EventListener allows beyond its own', () => {

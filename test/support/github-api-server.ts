@@ -16,7 +16,10 @@
  *
  * Routes: `POST /app/installations/{id}/access_tokens`, `GET /repos/{owner}/{repo}/installation`,
  * `POST /repos/{owner}/{repo}/statuses/{sha}`, `POST /repos/{owner}/{repo}/check-runs`,
- * `PATCH /repos/{owner}/{repo}/check-runs/{id}`, `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`.
+ * `PATCH /repos/{owner}/{repo}/check-runs/{id}`, `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`; and those of
+ * `github-api-operations.ts`: webhook deliveries and their redelivery (`addDeliveries`, `onRedeliver`,
+ * `redeliveries`), a pull request's files (`setPullRequestFiles`), public org membership (`setPublicMembers`),
+ * collaborators (`setCollaborators`) and file contents (`setFile`, `setDirectory`).
  * `injectFault(...)` queues faults, each consumed by the next request: a status (500, 502, 503), a primary rate limit
  * (403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`), a secondary one (403 or 429 with `retry-after`), or a
  * connection reset. `setDown(true)` answers every request 503 until `setDown(false)`. Every call is in `calls`.
@@ -26,6 +29,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { createOperationRoutes, hookKey, type DeliverySeed, type HookDeliveryRecord, type RedeliveryCall, type RedeliveryOutcome } from './github-api-operations.ts';
+
+export { hookKey, type DeliverySeed, type HookDeliveryRecord, type RedeliveryCall, type RedeliveryOutcome };
 
 export interface GithubAppSettings {
   appId: string;
@@ -95,6 +101,19 @@ export interface GithubApiServer {
   issuedTokens: Array<{ installationId: number; token: string; expiresAt: string }>;
   injectFault: (...faults: GithubFault[]) => void;
   setDown: (down: boolean) => void;
+  /** Attempts of a webhook: `app` (the App's own) or `hookKey('owner/repo', id)`; newest are listed first. */
+  addDeliveries: (hook: string, ...seeds: DeliverySeed[]) => HookDeliveryRecord[];
+  deliveries: Map<string, HookDeliveryRecord[]>;
+  /** How a redelivery's attempt is answered (default 200 OK); the attempt is added to the hook's deliveries. */
+  onRedeliver: (outcome: RedeliveryOutcome | undefined) => void;
+  redeliveries: RedeliveryCall[];
+  setPullRequestFiles: (repository: string, number: number, filenames: string[]) => void;
+  setPublicMembers: (org: string, logins: string[]) => void;
+  setCollaborators: (repository: string, logins: string[]) => void;
+  setFile: (repository: string, path: string, text: string) => void;
+  setDirectory: (repository: string, path: string, names: string[]) => void;
+  /** Answers the server gave against GitHub's response schemas: a fixture bug, each also answered 500. */
+  schemaViolations: string[];
   /** Every call and record forgotten. */
   reset: () => void;
   stop: () => Promise<void>;
@@ -124,6 +143,7 @@ export async function startGithubApiServer(options: GithubApiServerOptions = {})
   const faults: GithubFault[] = [];
   let down = false;
   let nextId = 1000;
+  let baseUrl = '';
 
   type Caller = { kind: 'token' } | { kind: 'installation'; installationId: number } | { kind: 'jwt' } | { kind: 'none'; error: string };
   const authenticate = (header: string | undefined): Caller => {
@@ -167,6 +187,7 @@ export async function startGithubApiServer(options: GithubApiServerOptions = {})
 
   const installationFor = (repository: string) =>
     options.app?.installations.find((i) => i.repositories === undefined || i.repositories.map((r) => r.toLowerCase()).includes(repository.toLowerCase()));
+  const operations = createOperationRoutes({ baseUrl: () => baseUrl, now, installationFor, tokenRepositories: options.tokenRepositories });
 
   const route = (method: string, path: string, query: URLSearchParams, caller: Caller, body: unknown): { status: number; body: unknown; headers?: Record<string, string> } => {
     const unauthorized = { status: 401, body: { message: caller.kind === 'none' ? caller.error : 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
@@ -281,15 +302,25 @@ export async function startGithubApiServer(options: GithubApiServerOptions = {})
       }
       if (fault?.kind === 'retry-after') return send(fault.code, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, { 'retry-after': String(fault.seconds) });
       if (typeof body === 'string') return send(400, { message: 'Problems parsing JSON' });
-      const answer = route(call.method, url.pathname, url.searchParams, caller, body);
-      send(answer.status, answer.body, answer.headers);
+      void operations.route(call.method, url.pathname, url.searchParams, caller, body).then((found) => {
+        const answer = found ?? route(call.method, url.pathname, url.searchParams, caller, body);
+        if (answer.status === 204) {
+          call.status = 204;
+          response.writeHead(204);
+          return void response.end();
+        }
+        send(answer.status, answer.body, answer.headers);
+      }, (error: unknown) => send(500, { message: `the test server crashed: ${(error as Error).message}` }));
     });
   });
   server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
+  const { state } = operations;
+  const logins = (names: string[]) => new Set(names.map((name) => name.toLowerCase()));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     calls,
     statuses,
     checkRuns,
@@ -298,9 +329,20 @@ export async function startGithubApiServer(options: GithubApiServerOptions = {})
     setDown: (value) => {
       down = value;
     },
+    addDeliveries: operations.addDeliveries,
+    deliveries: state.deliveries,
+    onRedeliver: operations.onRedeliver,
+    redeliveries: state.redeliveries,
+    setPullRequestFiles: (repository, number, filenames) => void state.pullRequestFiles.set(`${repository.toLowerCase()}#${number}`, filenames),
+    setPublicMembers: (org, names) => void state.publicMembers.set(org.toLowerCase(), logins(names)),
+    setCollaborators: (repository, names) => void state.collaborators.set(repository.toLowerCase(), logins(names)),
+    setFile: (repository, path, text) => void state.contents.set(`${repository.toLowerCase()}:${path}`, { file: text }),
+    setDirectory: (repository, path, names) => void state.contents.set(`${repository.toLowerCase()}:${path}`, { directory: names }),
+    schemaViolations: state.schemaViolations,
     reset: () => {
       for (const list of [calls, statuses, checkRuns, issuedTokens, faults] as unknown[][]) list.length = 0;
       down = false;
+      operations.reset();
     },
     stop: () =>
       new Promise<void>((resolve) => {

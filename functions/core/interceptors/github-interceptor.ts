@@ -1,55 +1,41 @@
 import type { GithubInterceptorConfig } from '../triggers-config.ts';
+import { lookupKey, NO_LOOKUPS } from './github-lookups.ts';
+import { ownersDecision } from './github-owners.ts';
+import { changedFilesPayload, ownersPayload } from './github-payload.ts';
 import type { InterceptorInput, InterceptorOutcome } from './interceptor-types.ts';
 
 /**
  * Tekton's github interceptor, less the signature check (the bridge has verified X-Hub-Signature-256 before any
- * trigger runs): event types, and changed files for pushes. A pull request's changed files need the GitHub API,
- * which the bridge does not call yet: such an event fails the trigger, saying so.
+ * trigger runs): event types; then either addChangedFiles (a push's from its payload, a pull request's from GitHub's
+ * API) or githubOwners (org membership, collaborators, the OWNERS file, `/ok-to-test`). What GitHub's API answered
+ * was fetched before evaluation and comes in `input.github`; an answer GitHub could not give fails the trigger.
  */
 export function runGithubInterceptor(config: GithubInterceptorConfig, input: InterceptorInput): InterceptorOutcome {
-  if (config.eventTypes && !config.eventTypes.includes(input.event)) {
-    return { continue: false, reason: `github interceptor: event "${input.event}" is not one of: ${config.eventTypes.join(', ')}` };
+  const { event } = input;
+  if (config.eventTypes && !config.eventTypes.includes(event)) {
+    return { continue: false, reason: `github interceptor: event "${event}" is not one of: ${config.eventTypes.join(', ')}` };
   }
-  if (!config.addChangedFiles || (input.event !== 'push' && input.event !== 'pull_request')) return { continue: true };
-  if (input.event === 'pull_request') {
-    return {
-      continue: false,
-      failed: true,
-      reason: 'github interceptor: addChangedFiles for a pull_request needs the GitHub API, which the bridge does not call yet; limit eventTypes to push for changed files',
-    };
+  if (config.addChangedFiles) {
+    if (event !== 'push' && event !== 'pull_request') return { continue: true };
+    const parsed = changedFilesPayload(input.payload, event);
+    if (!parsed.ok) return failed(`error parsing body: ${parsed.error}`);
+    if (event === 'push') return { continue: true, extensions: { changed_files: parsed.pushFiles } };
+    const answer = (input.github ?? NO_LOOKUPS).get(lookupKey({ kind: 'pull-request-files', repository: parsed, number: parsed.number }));
+    if (answer?.ok && answer.kind === 'pull-request-files') return { continue: true, extensions: { changed_files: answer.files.join(',') } };
+    return failed(`error getting changed files: ${answer?.ok === false ? answer.reason : 'they were not looked up'}`);
   }
-  const files = changedFiles(input.payload);
-  if (typeof files !== 'string') return { continue: false, failed: true, reason: `github interceptor: error parsing body: ${files.error}` };
-  return { continue: true, extensions: { changed_files: files } };
+  if (config.owners) {
+    if (event !== 'pull_request' && event !== 'issue_comment') return { continue: true };
+    const parsed = ownersPayload(input.payload, event);
+    if (!parsed.ok) return failed(`error parsing body: ${parsed.error}`);
+    const decision = ownersDecision(event, config.owners.checkType, parsed, input.github ?? NO_LOOKUPS);
+    if (decision.pass) return { continue: true };
+    if (decision.error) return failed(decision.error);
+    return { continue: false, reason: `github interceptor: owners check requirements not met (sender "${parsed.sender}")` };
+  }
+  return { continue: true };
 }
 
-/**
- * Tekton's parseBodyForChangedFiles for a push: each commit's added, then modified, then removed files, joined with
- * `,` (repeats kept, as Tekton keeps them). A commit lacking one of the three lists is an error, as in Tekton.
- */
-export function changedFiles(payload: unknown): string | { error: string } {
-  const body = (payload ?? {}) as { repository?: { full_name?: unknown }; commits?: unknown };
-  if (body.repository === null || typeof body.repository !== 'object' || Array.isArray(body.repository)) return { error: "payload body missing 'repository' field" };
-  if (typeof body.repository.full_name !== 'string') return { error: "payload body missing 'repository.full_name' field" };
-  const files: string[] = [];
-  if (Array.isArray(body.commits)) {
-    for (const commit of body.commits as Record<string, unknown>[]) {
-      const lists: unknown[][] = [];
-      for (const key of ['added', 'modified', 'removed']) {
-        const list = commit !== null && typeof commit === 'object' ? commit[key] : undefined;
-        if (!Array.isArray(list)) return { error: `payload body missing 'commits.*.${key}' field` };
-        lists.push(list);
-      }
-      for (const list of lists) for (const file of list) files.push(goValueText(file));
-    }
-  }
-  return files.join(',');
-}
-
-/** GitHub's file names are strings; Tekton formats anything else with %v, for which the bridge writes JSON. */
-function goValueText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null) return '<nil>';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+function failed(reason: string): InterceptorOutcome {
+  return { continue: false, failed: true, reason: `github interceptor: ${reason}` };
 }

@@ -1,4 +1,5 @@
 import type { CelEvaluationScope } from '../cel/evaluation-scope.ts';
+import type { GithubLookups } from './github-lookups.ts';
 
 /** What an interceptor sees of one delivery, and what it answers. Failures come back as values with a reason. */
 
@@ -15,6 +16,8 @@ export interface InterceptorInput {
   requestURL: string;
   /** The trigger secrets and the time budget CEL evaluation may use. */
   scope: CelEvaluationScope;
+  /** What GitHub's API answered the github interceptor's lookups, fetched before evaluation; absent: none. */
+  github?: GithubLookups;
 }
 
 /** `failed`: the trigger fails rather than being skipped (a missing trigger secret, the time budget). */
