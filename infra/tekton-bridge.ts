@@ -381,14 +381,15 @@ function githubReportingEnvironment(props: TektonBridgeProps, credentialsSecretA
     if (wrong !== undefined) throw new TektonBridgeConfigError(`TektonBridge: redeliverHooks must be owner/repo/hookId (the hook's numeric id), got ${JSON.stringify(wrong)}`);
     reporterOnly.REDELIVER_HOOKS = props.redeliverHooks.join(',');
   }
-  const wholeNumber = (key: 'redeliverWindowHours' | 'redeliverMaxAttempts', max: number, variable: string) => {
+  const wholeNumber = (key: 'redeliverWindowHours' | 'redeliverMaxAttempts', min: number, max: number, variable: string) => {
     const value = props[key];
     if (value === undefined) return;
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new TektonBridgeConfigError(`TektonBridge: ${key} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(value) || value < min || value > max) throw new TektonBridgeConfigError(`TektonBridge: ${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
     reporterOnly[variable] = String(value);
   };
-  wholeNumber('redeliverWindowHours', MAX_REDELIVER_WINDOW_HOURS, 'REDELIVER_WINDOW_HOURS');
-  wholeNumber('redeliverMaxAttempts', MAX_REDELIVER_ATTEMPTS, 'REDELIVER_MAX_ATTEMPTS');
+  wholeNumber('redeliverWindowHours', 1, MAX_REDELIVER_WINDOW_HOURS, 'REDELIVER_WINDOW_HOURS');
+  // 0 turns redelivery off, as REDELIVER_MAX_ATTEMPTS=0 does.
+  wholeNumber('redeliverMaxAttempts', 0, MAX_REDELIVER_ATTEMPTS, 'REDELIVER_MAX_ATTEMPTS');
   return { everyFunction, reporterOnly };
 }
 

@@ -254,6 +254,13 @@ describe('the reporter with every reporting setting', () => {
   });
 });
 
+describe('redelivery turned off', () => {
+  it('passes redeliverMaxAttempts 0 on as REDELIVER_MAX_ATTEMPTS=0, which the reporter reads as off', () => {
+    const { template } = buildStack({ redeliverMaxAttempts: 0 });
+    assert.equal(bridgeFunctionResource(template, 'reporter').resource.Properties.Environment.Variables.REDELIVER_MAX_ATTEMPTS, '0');
+  });
+});
+
 describe('the reporter in VPC mode and behind the front', () => {
   it('runs in the same subnets and security groups as the other functions, and may manage its network interfaces', () => {
     const { stack, template } = buildStack(templateVariants['vpc-with-nat']);
@@ -280,7 +287,8 @@ describe('reporting settings the construct refuses', () => {
     ['a details link that is no URL', { detailsUrlTemplate: 'tekton dashboard' }, /detailsUrlTemplate is not a URL/],
     ['a hook without its numeric id', { redeliverHooks: ['octo-org/service/main'] }, /redeliverHooks must be owner\/repo\/hookId/],
     ['a window beyond GitHub’s three days', { redeliverWindowHours: 96 }, /redeliverWindowHours must be a whole number from 1 to 72/],
-    ['no attempts at all', { redeliverMaxAttempts: 0 }, /redeliverMaxAttempts must be a whole number from 1 to 10/],
+    ['more attempts than the reporter takes', { redeliverMaxAttempts: 11 }, /redeliverMaxAttempts must be a whole number from 0 to 10/],
+    ['a fraction of an attempt', { redeliverMaxAttempts: 1.5 }, /redeliverMaxAttempts must be a whole number from 0 to 10/],
     ['a KMS key for the created credentials', { githubCredentialsKmsKeyArn: givenKey }, /githubCredentialsKmsKeyArn is the key of an imported secret; give githubCredentialsSecretArn too/],
   ];
   for (const [name, props, message] of refusals) {
