@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { credentialsFromEnvironment } from './adapters/environment-credentials.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
@@ -30,7 +30,7 @@ const metrics = new Metrics({ namespace: 'TektonBridge' });
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
-const credentials = fromEnv();
+const credentials = credentialsFromEnvironment();
 const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
 const webhookSecrets = createWebhookSecretSource({
   client: secretsManager,
