@@ -43,7 +43,7 @@ const readTriggerSecrets =
 if (config.cel.usesTriggerSecrets && !env.triggerSecretsArn) logger.warn('the trigger config calls compareSecret but TRIGGER_SECRETS_ARN is not set: those triggers will fail');
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // With GitHub credentials configured, the commit hears of each run; the GitHub client loads on the first report.
-const reportDelivery = env.github
+const reporting = env.github
   ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, warn: (m) => logger.warn(m) })
   : undefined;
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
@@ -84,7 +84,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const pendingTriggerSecrets = readTriggerSecrets?.().catch((error: unknown) => unavailableTriggerSecrets((error as Error).message));
   let secrets: string[];
   try {
-    secrets = await webhookSecrets.current();
+    const current = webhookSecrets.current();
+    // Beside the webhook secret, after it: a cold delivery that creates would otherwise wait one more round trip to report.
+    reporting?.readAhead();
+    secrets = await current;
   } catch (error) {
     logger.error('webhook secret unavailable', { error: (error as Error).message, ...unverifiedRequestFields(request.headers) });
     // Every delivery is refused until this is fixed; the count is alarmed (<name>-secret-read-failures).
@@ -119,8 +122,8 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const fields = deliveryLogFields(report, durationMs, { ...timings, apiMs: timings.apiMs - timings.tokenMs }, request.headers);
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
-  if (reportDelivery) {
-    const entries = await reportDelivery(report, kube, performance.now() - started);
+  if (reporting) {
+    const entries = await reporting.report(report, kube, performance.now() - started);
     logReportEntries(logger, entries, { deliveryId: report.deliveryId });
     const counts = reportCounts(entries);
     if (counts.reported > 0) metrics.addMetric('Reported', MetricUnit.Count, counts.reported);

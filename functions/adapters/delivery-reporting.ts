@@ -15,6 +15,12 @@ import { messageOf } from './error-message.ts';
 /** GitHub aborts a delivery after 10 s; the answer leaves by 8 s, whatever GitHub's API is doing. */
 const ANSWER_BY_MS = 8000;
 
+export interface DeliveryReporting {
+  /** Starts reading the GitHub credentials secret, so a report after the creation does not wait a round trip for it. */
+  readAhead: () => void;
+  report: (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]>;
+}
+
 /**
  * The webhook's reporting: after a delivery is handled, the commit hears what it created, queued, failed or
  * (when the EventListener opts in) skipped, within `reportBudgetMs` and before GitHub's 10 s are up. A GitHub failure
@@ -27,17 +33,16 @@ export function createDeliveryReporting(options: {
   secretsManagerEndpoint: string | undefined;
   config: TriggersConfig;
   warn: (message: string) => void;
-}): (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]> {
+}): DeliveryReporting {
   const { github } = options;
-  const access = createGithubReporting({
-    readCredentials: credentialsFromSecretsManager({
-      client: createSecretValueReader({ region: options.region, credentials: options.credentials, endpoint: options.secretsManagerEndpoint }),
-      secretId: github.credentialsSecretArn,
-    }),
-    apiUrl: github.apiUrl,
-    warn: options.warn,
+  const readCredentials = credentialsFromSecretsManager({
+    client: createSecretValueReader({ region: options.region, credentials: options.credentials, endpoint: options.secretsManagerEndpoint }),
+    secretId: github.credentialsSecretArn,
   });
-  return async (report, kube, elapsedMs) => {
+  const access = createGithubReporting({ readCredentials, apiUrl: github.apiUrl, warn: options.warn });
+  // The source caches its answer and never rejects: reading ahead costs a warm delivery nothing.
+  const readAhead = () => void readCredentials();
+  const report: DeliveryReporting['report'] = async (report, kube, elapsedMs) => {
     const listener = options.config.eventListeners.find((l) => l.name === report.eventListener);
     const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate });
     const budgetMs = Math.min(github.reportBudgetMs, ANSWER_BY_MS - elapsedMs);
@@ -48,6 +53,7 @@ export function createDeliveryReporting(options: {
       return [{ source: 'webhook', outcome: 'failed', reason: `reporting crashed: ${messageOf(error)}` }];
     }
   };
+  return { readAhead, report };
 }
 
 /**
