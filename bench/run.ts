@@ -52,11 +52,11 @@ const dependencyEntries: Record<string, string> = {
   'Powertools Logger': "import { Logger } from '@aws-lambda-powertools/logger'; globalThis.x = new Logger();",
   'Powertools Metrics': "import { Metrics } from '@aws-lambda-powertools/metrics'; globalThis.x = new Metrics({ namespace: 'x' });",
   '@smithy/signature-v4 + hash-node + protocol-http': "import { SignatureV4 } from '@smithy/signature-v4'; import { Hash } from '@smithy/hash-node'; import { HttpRequest } from '@smithy/protocol-http'; globalThis.x = [HttpRequest, new SignatureV4({ service: 's', region: 'r', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, sha256: Hash.bind(null, 'sha256') })];",
-  '@aws-sdk/credential-provider-env (fromEnv)': "import { fromEnv } from '@aws-sdk/credential-provider-env'; globalThis.x = fromEnv();",
+  '@aws-sdk/credential-provider-env (not bundled: the three variables read by hand)': "import { fromEnv } from '@aws-sdk/credential-provider-env'; globalThis.x = fromEnv();",
   'node:http + node:https, as the bundle imports them': "import http from 'node:http'; import https from 'node:https'; globalThis.x = [http.Agent, https.Agent];",
   'yaml (not bundled: the config ships as JSON)': "import { parseAllDocuments } from 'yaml'; globalThis.x = parseAllDocuments('a: 1');",
   '@aws-sdk/client-secrets-manager (not bundled: one signed POST)': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; globalThis.x = new SecretsManagerClient({ region: 'us-east-1' });",
-  '@octokit/request + @octokit/auth-app (GitHub reporting: loaded on the first report)': "import { request } from '@octokit/request'; import { createAppAuth } from '@octokit/auth-app'; globalThis.x = [request, createAppAuth];",
+  '@octokit/request + @octokit/auth-app (not bundled: github-client.cjs, required on the first report)': "import { request } from '@octokit/request'; import { createAppAuth } from '@octokit/auth-app'; globalThis.x = [request, createAppAuth];",
   '@aws-sdk/client-eks (not bundled: one signed GET)': "import { EKSClient } from '@aws-sdk/client-eks'; globalThis.x = new EKSClient({ region: 'us-east-1' });",
 };
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { credentialsFromEnvironment } from './adapters/environment-credentials.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
 import { requestFromApiGateway } from './adapters/api-gateway.ts';
 import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
@@ -31,7 +31,7 @@ const metrics = new Metrics({ namespace: 'TektonBridge' });
 const documents = JSON.parse(readFileSync(join(import.meta.dirname, 'triggers.json'), 'utf8')).documents;
 const namespaces = reportNamespaces(documents);
 const usesGroups = documentsUseGroups(documents);
-const credentials = fromEnv();
+const credentials = credentialsFromEnvironment();
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, credentials });
 const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
 // Without GitHub credentials the reporter still runs the concurrency groups' queues.

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { credentialsFromEnvironment } from './adapters/environment-credentials.ts';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createClusterResources, type CreateTimings } from './adapters/cluster-resources.ts';
 import { readRetryEnvironment } from './adapters/environment.ts';
@@ -21,7 +21,7 @@ const logger = new Logger({ serviceName: 'tekton-bridge', persistentKeys: { clus
 const metrics = new Metrics({ namespace: 'TektonBridge' });
 // The same bundled config as the webhook's: a queued creation is rendered again from it, never taken from the message.
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
-const credentials = fromEnv();
+const credentials = credentialsFromEnvironment();
 const clusterResources = createClusterResources({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 const mac = createRetryMessageMac({ region: env.region, credentials, endpoint: env.kmsEndpoint, keyArn: env.retryMessageMacKeyArn });
 const queue = createRetryQueueOperations({

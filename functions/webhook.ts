@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { credentialsFromEnvironment } from './adapters/environment-credentials.ts';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { requestFromApiGateway, resultFromAnswer } from './adapters/api-gateway.ts';
 import { createClusterClient, type CreateTimings } from './adapters/cluster-resources.ts';
@@ -10,13 +10,13 @@ import { settleDeliveryGroups } from './adapters/delivery-group-settlement.ts';
 import { groupMetricCounts, logGroupEntries } from './adapters/group-log.ts';
 import { createRunVerifier } from './adapters/run-verifier.ts';
 import { createCelFeatureModules } from './adapters/cel-feature-modules.ts';
-import { credentialsFromSecretsManager } from './adapters/github-credentials-source.ts';
+import { credentialsFromSecretsManager, type CredentialsSource } from './adapters/github-credentials-source.ts';
 import { createGithubLookups, githubLookupsUnavailable } from './adapters/github-lookups.ts';
-import { createGithubReporting } from './adapters/github-reporting.ts';
+import { createGithubReporting, type ReportingAccess } from './adapters/github-reporting.ts';
 import { createWithReadBack } from './adapters/kubernetes-api.ts';
 import { logReportEntries, reportCounts } from './adapters/report-log.ts';
 import { deliveryLogFields, deliveryLogMessage, unverifiedRequestFields } from './adapters/delivery-log.ts';
-import { readWebhookEnvironment } from './adapters/environment.ts';
+import { readWebhookEnvironment, type GithubEnvironment } from './adapters/environment.ts';
 import { createRetryMessageMac } from './adapters/retry-message-mac.ts';
 import { createRetryQueueSender } from './adapters/retry-queue.ts';
 import { COMPILED_TRIGGERS_FILE, loadCompiledTriggers } from './adapters/compiled-triggers.ts';
@@ -37,7 +37,7 @@ const metrics = new Metrics({ namespace: 'TektonBridge' });
 const config = loadCompiledTriggers(join(import.meta.dirname, COMPILED_TRIGGERS_FILE));
 for (const warning of config.warnings) logger.warn('trigger config warning', { ...warning });
 
-const credentials = fromEnv();
+const credentials = credentialsFromEnvironment();
 const secretsManager = createSecretValueReader({ region: env.region, credentials, endpoint: env.secretsManagerEndpoint });
 const webhookSecrets = createWebhookSecretSource({
   client: secretsManager,
@@ -53,14 +53,10 @@ const verifyRun = createRunVerifier({ current: () => webhookSecrets.current(), p
 const clusterClient = createClusterClient({ region: env.region, clusterName: env.clusterName, cluster: env.cluster, eksEndpoint: env.eksEndpoint, credentials });
 // With GitHub credentials configured, the commit hears of each run, and the github interceptor may ask GitHub's API
 // (a pull request's files, githubOwners); the GitHub client loads on the first use.
-const githubAccess = env.github
-  ? createGithubReporting({ readCredentials: credentialsFromSecretsManager({ client: secretsManager, secretId: env.github.credentialsSecretArn }), apiUrl: env.github.apiUrl, warn: (m) => logger.warn(m) })
-  : undefined;
-const reportDelivery = env.github
-  ? createDeliveryReporting({ github: env.github, region: env.region, credentials, secretsManagerEndpoint: env.secretsManagerEndpoint, config, verifyRun, warn: (m) => logger.warn(m), access: githubAccess })
-  : undefined;
-const lookupGithub = githubAccess
-  ? createGithubLookups({ access: githubAccess, yaml: createCelFeatureModules({ chunkDir: import.meta.dirname }).yaml })
+const github = env.github && githubClientOf(env.github);
+const reporting = env.github && github && createDeliveryReporting({ github: env.github, config, verifyRun, warn: (m) => logger.warn(m), ...github });
+const lookupGithub = github
+  ? createGithubLookups({ access: github.access, yaml: createCelFeatureModules({ chunkDir: import.meta.dirname }).yaml })
   : githubLookupsUnavailable("GITHUB_CREDENTIALS_SECRET_ARN is not set: the bridge has no GitHub credentials to ask GitHub's API with");
 // Without a queue, a failed creation is answered 503 as before. The SQS client is loaded, and KMS called, only when one fails.
 const sendToRetryQueue =
@@ -75,6 +71,12 @@ const sendToRetryQueue =
         mac: createRetryMessageMac({ region: env.region, credentials, endpoint: env.kmsEndpoint, keyArn: env.retryMessageMacKeyArn, timeoutMs: 1500 }),
       })
     : undefined;
+
+/** One source of the GitHub credentials secret, and one client made from it, shared by reporting and the lookups. */
+function githubClientOf(settings: GithubEnvironment): { readCredentials: CredentialsSource; access: () => Promise<ReportingAccess> } {
+  const readCredentials = credentialsFromSecretsManager({ client: secretsManager, secretId: settings.credentialsSecretArn });
+  return { readCredentials, access: createGithubReporting({ readCredentials, apiUrl: settings.apiUrl, warn: (m) => logger.warn(m) }) };
+}
 
 interface AdapterTimings extends CreateTimings {
   secretMs: number;
@@ -100,7 +102,10 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const pendingTriggerSecrets = readTriggerSecrets?.().catch((error: unknown) => unavailableTriggerSecrets((error as Error).message));
   let secrets: string[];
   try {
-    secrets = await webhookSecrets.current();
+    const current = webhookSecrets.current();
+    // Beside the webhook secret, after it: a cold delivery that creates would otherwise wait one more round trip to report.
+    reporting?.readAhead();
+    secrets = await current;
   } catch (error) {
     logger.error('webhook secret unavailable', { error: (error as Error).message, ...unverifiedRequestFields(request.headers) });
     // Every delivery is refused until this is fixed; the count is alarmed (<name>-secret-read-failures).
@@ -137,11 +142,11 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   if (report.answer.status >= 500) logger.error(deliveryLogMessage(report), fields);
   else logger.info(deliveryLogMessage(report), fields);
   // Before the report, so GitHub hears of a run as queued or cancelled rather than as merely pending.
-  const groupEntries = await settleDeliveryGroups(report, { kube, verifyRun, awaitReports: reportDelivery !== undefined });
+  const groupEntries = await settleDeliveryGroups(report, { kube, verifyRun, awaitReports: reporting !== undefined });
   logGroupEntries(logger, groupEntries, { deliveryId: report.deliveryId });
   for (const [name, count] of groupMetricCounts(groupEntries)) metrics.addMetric(name, MetricUnit.Count, count);
-  if (reportDelivery) {
-    const entries = await reportDelivery(report, kube, performance.now() - started);
+  if (reporting) {
+    const entries = await reporting.report(report, kube, performance.now() - started);
     logReportEntries(logger, entries, { deliveryId: report.deliveryId });
     const counts = reportCounts(entries);
     if (counts.reported > 0) metrics.addMetric('Reported', MetricUnit.Count, counts.reported);

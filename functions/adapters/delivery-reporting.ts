@@ -5,7 +5,7 @@ import { uncreatedRunReports } from '../core/reporting/delivery-reports.ts';
 import { createGithubPublisher } from './github-publisher.ts';
 import type { TriggersConfig } from '../core/triggers-config.ts';
 import type { GithubEnvironment } from './environment.ts';
-import { credentialsFromSecretsManager } from './github-credentials-source.ts';
+import { credentialsFromSecretsManager, type CredentialsSource } from './github-credentials-source.ts';
 import { createGithubReporting, type ReportingAccess } from './github-reporting.ts';
 import type { KubernetesClient } from './kubernetes-api.ts';
 import { createRunReporting, type ReportEntry } from './run-reporting.ts';
@@ -16,6 +16,12 @@ import { messageOf } from './error-message.ts';
 /** GitHub aborts a delivery after 10 s; the answer leaves by 8 s, whatever GitHub's API is doing. */
 const ANSWER_BY_MS = 8000;
 
+export interface DeliveryReporting {
+  /** Starts reading the GitHub credentials secret, so a report after the creation does not wait a round trip for it. */
+  readAhead: () => void;
+  report: (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]>;
+}
+
 /**
  * The webhook's reporting: after a delivery is handled, the commit hears what it created, queued, failed or
  * (when the EventListener opts in) skipped, within `reportBudgetMs` and before GitHub's 10 s are up. A GitHub failure
@@ -23,25 +29,17 @@ const ANSWER_BY_MS = 8000;
  */
 export function createDeliveryReporting(options: {
   github: GithubEnvironment;
-  region: string;
-  credentials: AwsCredentialIdentityProvider;
-  secretsManagerEndpoint: string | undefined;
   config: TriggersConfig;
   verifyRun: RunVerifier;
   warn: (message: string) => void;
-  /** The GitHub client the webhook shares with its lookups; made here when absent. */
-  access?: () => Promise<ReportingAccess>;
-}): (report: DeliveryReport, kube: Pick<KubernetesClient, 'get' | 'patch' | 'list'>, elapsedMs: number) => Promise<ReportEntry[]> {
-  const { github } = options;
-  const access = options.access ?? createGithubReporting({
-    readCredentials: credentialsFromSecretsManager({
-      client: createSecretValueReader({ region: options.region, credentials: options.credentials, endpoint: options.secretsManagerEndpoint }),
-      secretId: github.credentialsSecretArn,
-    }),
-    apiUrl: github.apiUrl,
-    warn: options.warn,
-  });
-  return async (report, kube, elapsedMs) => {
+  /** The GitHub credentials secret's source and the client made from it, which the webhook shares with its lookups. */
+  readCredentials: CredentialsSource;
+  access: () => Promise<ReportingAccess>;
+}): DeliveryReporting {
+  const { github, readCredentials, access } = options;
+  // The source caches its answer and never rejects: reading ahead costs a warm delivery nothing.
+  const readAhead = () => void readCredentials();
+  const report: DeliveryReporting['report'] = async (report, kube, elapsedMs) => {
     const listener = options.config.eventListeners.find((l) => l.name === report.eventListener);
     const reporting = createRunReporting({ kube, access, detailsUrlTemplate: github.detailsUrlTemplate, verifyRun: options.verifyRun });
     const budgetMs = Math.min(github.reportBudgetMs, ANSWER_BY_MS - elapsedMs);
@@ -52,6 +50,7 @@ export function createDeliveryReporting(options: {
       return [{ source: 'webhook', outcome: 'failed', reason: `reporting crashed: ${messageOf(error)}` }];
     }
   };
+  return { readAhead, report };
 }
 
 /**

@@ -1,7 +1,6 @@
-import { createAppAuth } from '@octokit/auth-app';
-import { request as octokitRequest } from '@octokit/request';
 import type { GithubCredentials } from '../core/reporting/github-credentials.ts';
 import { messageOf } from './error-message.ts';
+import { githubClientLibraries } from './github-client-libraries.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -65,6 +64,7 @@ export function createGithubApi(options: GithubApiOptions): GithubApi {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
   const baseUrl = (options.baseUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+  const { request: octokitRequest, createAppAuth } = githubClientLibraries();
   const request = octokitRequest.defaults({
     baseUrl,
     headers: { 'user-agent': 'tekton-bridge', 'x-github-api-version': '2022-11-28' },

@@ -237,7 +237,7 @@ describe('infra/app.ts', () => {
     assert.ok(assets.some((name) => !bundles.includes(name) && existsSync(path.join(outdir, name, 'index.js'))), 'the custom resource handler');
     for (const name of bundles) {
       const asset = path.join(outdir, name);
-      assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
+      assert.deepEqual(readdirSync(asset).sort(), ['github-client.cjs', 'index.mjs', 'index.mjs.map', 'triggers.json']);
       assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
     }
     // The reporter runs functions/reporter.ts, the handler of POST /tekton/events and the schedule.

@@ -74,7 +74,7 @@ describe('bundling for real', () => {
     const assets = readdirSync(path.join(dir, 'cdk.out')).filter((name) => name.startsWith('asset.') && existsSync(path.join(dir, 'cdk.out', name, 'index.mjs')));
     assert.equal(assets.length, 1);
     const asset = path.join(dir, 'cdk.out', assets[0]!);
-    assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map', 'triggers.json']);
+    assert.deepEqual(readdirSync(asset).sort(), ['github-client.cjs', 'index.mjs', 'index.mjs.map', 'triggers.json']);
     assert.equal(readFileSync(path.join(asset, 'triggers.json'), 'utf8'), compileTriggersDirectory(validTriggersFixture));
     const bundle = readFileSync(path.join(asset, 'index.mjs'), 'utf8');
     assert.ok(bundle.startsWith(createRequireBanner), 'createRequire banner first');
@@ -92,7 +92,10 @@ describe('bundling for real', () => {
     assert.ok(webhook, 'webhook built');
     assert.equal(built.some((fn) => fn.name === 'retry'), existsSync(path.join(projectRoot, 'functions', 'retry.ts')));
     const out = path.join(dir, 'dist', 'webhook');
-    assert.deepEqual(readdirSync(out).sort(), ['index.mjs', 'index.mjs.map', 'meta.json', 'triggers.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['github-client.cjs', 'index.mjs', 'index.mjs.map', 'meta.json', 'triggers.json']);
+    // The GitHub client is parsed only by a container that reports: it lives in its own chunk, not in the bundle.
+    assert.doesNotMatch(readFileSync(path.join(out, 'index.mjs'), 'utf8'), /octokit-request\.js/);
+    assert.match(readFileSync(path.join(out, 'github-client.cjs'), 'utf8'), /octokit-request\.js/);
     assert.equal(readFileSync(path.join(out, 'triggers.json'), 'utf8'), compileTriggersDirectory(path.join(projectRoot, 'triggers')));
     const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
     assert.ok(Object.keys(meta.inputs).some((input) => input.endsWith('functions/webhook.ts')));
