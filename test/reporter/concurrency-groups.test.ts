@@ -13,13 +13,14 @@ import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-serv
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 import { runningIn } from '../support/group-fixtures.ts';
 import { phasesOf, tektonController } from '../support/tekton-controller.ts';
+import { loopbackFunctionEnvironment, TEST_AWS_CREDENTIALS } from '../support/function-environment.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 type ReporterHandler = (event: unknown, context?: { getRemainingTimeInMillis: () => number }) => Promise<APIGatewayProxyStructuredResultV2 & { groups?: number }>;
 
 const TRIGGERS = 'test/fixtures/triggers/concurrency';
 const CLUSTER = 'ci-cluster';
-const CREDENTIALS = { accessKeyId: 'AKIDTEKTONBRIDGETEST', secretAccessKey: 'tekton-bridge-test-secret-access-key' };
+const CREDENTIALS = TEST_AWS_CREDENTIALS;
 const GITHUB_TOKEN = 'ghp_concurrency_groups_test_token';
 const OTHER_USER_TOKEN = 'someone-who-may-create-runs';
 const WEBHOOK_SECRET = 'concurrency-webhook-secret';
@@ -95,15 +96,11 @@ describe('concurrency groups through the built webhook and reporter bundles (mot
     const secrets = new SecretsManagerClient({ endpoint: moto.endpoint, ...MOTO_CLIENT_SETTINGS });
     const create = async (Name: string, SecretString: string) => (await secrets.send(new CreateSecretCommand({ Name, SecretString }))).ARN as string;
     env = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_SESSION_TOKEN: undefined,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-      CLUSTER_NAME: CLUSTER,
-      CLUSTER_ENDPOINT: kube.url,
-      CLUSTER_CA: Buffer.from(kube.caPem).toString('base64'),
-      WEBHOOK_SECRET_ARN: await create('tekton-bridge/webhook', WEBHOOK_SECRET),
+      ...loopbackFunctionEnvironment({
+        secretsManagerEndpoint: moto.endpoint,
+        cluster: { name: CLUSTER, url: kube.url, caPem: kube.caPem },
+        webhookSecretArn: await create('tekton-bridge/webhook', WEBHOOK_SECRET),
+      }),
       GITHUB_CREDENTIALS_SECRET_ARN: await create('tekton-bridge/github-token', JSON.stringify({ token: GITHUB_TOKEN })),
       GITHUB_API_URL: github.url,
       DETAILS_URL_TEMPLATE: DETAILS,

@@ -12,12 +12,13 @@ import { startGithubApiServer, type GithubApiServer } from '../support/github-ap
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 import { FAILED, RUNNING, SUCCEEDED, TIMED_OUT } from '../support/report-fixtures.ts';
+import { loopbackFunctionEnvironment, TEST_AWS_CREDENTIALS } from '../support/function-environment.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 type ReporterHandler = (event: unknown, context?: { getRemainingTimeInMillis: () => number }) => Promise<APIGatewayProxyStructuredResultV2 & { listed?: number; reported?: number }>;
 
 const CLUSTER = 'ci-cluster';
-const CREDENTIALS = { accessKeyId: 'AKIDTEKTONBRIDGETEST', secretAccessKey: 'tekton-bridge-test-secret-access-key' };
+const CREDENTIALS = TEST_AWS_CREDENTIALS;
 const GITHUB_TOKEN = 'ghp_reporter_bundle_test_token';
 const DETAILS = 'https://tekton.example.com/#/namespaces/{namespace}/{kind}s/{name}';
 const recordedEvent = JSON.parse(readFileSync('test/fixtures/api-gateway/http-api-v2-event.json', 'utf8')) as APIGatewayProxyEventV2;
@@ -82,15 +83,7 @@ describe('the built webhook and reporter bundles report runs to GitHub (moto_ser
   let deliveries = 0;
 
   const lambdaEnv = (credentialsArn: string, extra: Record<string, string | undefined> = {}) => ({
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-    CLUSTER_NAME: CLUSTER,
-    CLUSTER_ENDPOINT: kube.url,
-    CLUSTER_CA: Buffer.from(kube.caPem).toString('base64'),
-    WEBHOOK_SECRET_ARN: secretArn,
+    ...loopbackFunctionEnvironment({ secretsManagerEndpoint: moto.endpoint, cluster: { name: CLUSTER, url: kube.url, caPem: kube.caPem }, webhookSecretArn: secretArn }),
     GITHUB_CREDENTIALS_SECRET_ARN: credentialsArn,
     GITHUB_API_URL: github.url,
     DETAILS_URL_TEMPLATE: DETAILS,

@@ -11,13 +11,14 @@ import { githubAppKeyPair } from '../support/github-app-key.ts';
 import { hookKey, startGithubApiServer, type GithubApiServer } from '../support/github-api-server.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { loopbackFunctionEnvironment, TEST_AWS_CREDENTIALS } from '../support/function-environment.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 type Redelivery = { off?: string; listed?: number; calls?: number; undelivered?: number; redelivered?: number; failed?: number; left?: number; capped?: number; waiting?: number; problems?: string[] };
 type ReporterHandler = (event: unknown, context?: { getRemainingTimeInMillis: () => number }) => Promise<{ redelivery: Redelivery }>;
 
 const CLUSTER = 'ci-cluster';
-const CREDENTIALS = { accessKeyId: 'AKIDTEKTONBRIDGETEST', secretAccessKey: 'tekton-bridge-test-secret-access-key' };
+const CREDENTIALS = TEST_AWS_CREDENTIALS;
 const GITHUB_TOKEN = 'ghp_redelivery_bundle_test_token';
 const HOUR = 3_600_000;
 const SHOP = hookKey('octo-org/shop', 11);
@@ -39,15 +40,7 @@ describe('the built reporter bundle redelivers what failed (GitHub API test serv
   const payloads = new Map<string, Record<string, unknown>>();
 
   const env = (credentialsArn: string, extra: Record<string, string | undefined> = {}) => ({
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-    CLUSTER_NAME: CLUSTER,
-    CLUSTER_ENDPOINT: kube.url,
-    CLUSTER_CA: Buffer.from(kube.caPem).toString('base64'),
-    WEBHOOK_SECRET_ARN: webhookSecretArn,
+    ...loopbackFunctionEnvironment({ secretsManagerEndpoint: moto.endpoint, cluster: { name: CLUSTER, url: kube.url, caPem: kube.caPem }, webhookSecretArn: webhookSecretArn }),
     GITHUB_CREDENTIALS_SECRET_ARN: credentialsArn,
     GITHUB_API_URL: github.url,
     POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',

@@ -12,6 +12,7 @@ import { githubAppKeyPair } from '../support/github-app-key.ts';
 import { startGithubApiServer, type GithubApiServer } from '../support/github-api-server.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
+import { loopbackFunctionEnvironment, TEST_AWS_CREDENTIALS } from '../support/function-environment.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 interface Body {
@@ -19,7 +20,7 @@ interface Body {
 }
 
 const CLUSTER = 'ci-cluster';
-const CREDENTIALS = { accessKeyId: 'AKIDTEKTONBRIDGETEST', secretAccessKey: 'tekton-bridge-test-secret-access-key' };
+const CREDENTIALS = TEST_AWS_CREDENTIALS;
 const TOKEN = 'ghp_webhook_lookups_token';
 const recordedEvent = JSON.parse(readFileSync('test/fixtures/api-gateway/http-api-v2-event.json', 'utf8')) as APIGatewayProxyEventV2;
 const keys = githubAppKeyPair();
@@ -69,15 +70,7 @@ describe('the built webhook bundle asks GitHub for what the github interceptor n
     tokenArn = await create('github-token', JSON.stringify({ token: TOKEN }));
     appArn = await create('github-app', JSON.stringify({ appId: '1717', privateKey: keys.privateKeyPem }));
     env = (extra = {}) => ({
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_SESSION_TOKEN: undefined,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
-      CLUSTER_NAME: CLUSTER,
-      CLUSTER_ENDPOINT: kube.url,
-      CLUSTER_CA: Buffer.from(kube.caPem).toString('base64'),
-      WEBHOOK_SECRET_ARN: webhookArn,
+      ...loopbackFunctionEnvironment({ secretsManagerEndpoint: moto.endpoint, cluster: { name: CLUSTER, url: kube.url, caPem: kube.caPem }, webhookSecretArn: webhookArn }),
       GITHUB_CREDENTIALS_SECRET_ARN: tokenArn,
       GITHUB_API_URL: github.url,
       POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -11,11 +11,12 @@ import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-serv
 import { MOTO_CLIENT_SETTINGS, startMotoServer, type MotoServer } from '../support/moto-server.ts';
 import { startBridge } from '../../functions/cli/serve.ts';
 import { skipWithout } from '../support/command-on-path.ts';
+import { loopbackFunctionEnvironment, TEST_AWS_CREDENTIALS } from '../support/function-environment.ts';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const CLUSTER = 'ci-cluster';
-const CREDENTIALS = { accessKeyId: 'AKIDTEKTONBRIDGETEST', secretAccessKey: 'tekton-bridge-test-secret-access-key' };
+const CREDENTIALS = TEST_AWS_CREDENTIALS;
 const recordedEvent = JSON.parse(readFileSync('test/fixtures/api-gateway/http-api-v2-event.json', 'utf8')) as APIGatewayProxyEventV2;
 
 /** A recorded HTTP API v2 event carrying a GitHub delivery, its body plain or base64 as API Gateway sends it. */
@@ -57,16 +58,8 @@ describe('the built webhook bundle, against moto_server and a TLS Kubernetes API
   let secrets: SecretsManagerClient;
 
   const lambdaEnv = (extra: Record<string, string | undefined> = {}): Record<string, string | undefined> => ({
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    ...loopbackFunctionEnvironment({ secretsManagerEndpoint: moto.endpoint, cluster: { name: CLUSTER, url: api.url, caPem: api.caPem }, webhookSecretArn: secretArn }),
     AWS_ENDPOINT_URL_EKS: moto.endpoint,
-    CLUSTER_NAME: CLUSTER,
-    CLUSTER_ENDPOINT: api.url,
-    CLUSTER_CA: Buffer.from(api.caPem).toString('base64'),
-    WEBHOOK_SECRET_ARN: secretArn,
     POWERTOOLS_METRICS_NAMESPACE: 'TektonBridge',
     ...extra,
   });
