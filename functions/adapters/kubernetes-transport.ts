@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import { messageOf } from './error-message.ts';
 
 /** Where the Kubernetes API is and how to prove who we are. TLS verification is never optional. */
@@ -17,6 +18,11 @@ export interface KubernetesConnection {
   timeoutMs?: number;
   /** TLS server name, when it differs from the host in `server`. */
   tlsServerName?: string;
+  /**
+   * Open the first connection now rather than at the first request, so its TCP and TLS handshakes overlap what the
+   * process does meanwhile (a cold start's evaluation of the rest of its code).
+   */
+  connectNow?: boolean;
 }
 
 // GitHub gives up after 10 s, and a delivery may create more than one object.
@@ -59,6 +65,16 @@ export function createKubernetesTransport(connection: KubernetesConnection): Kub
   const agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   const timeoutMs = connection.timeoutMs ?? DEFAULT_KUBERNETES_TIMEOUT_MS;
   const prefix = serverUrl.pathname.replace(/\/+$/, '');
+  const hostname = serverUrl.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = serverUrl.port || 443;
+  const tls: https.RequestOptions = {
+    rejectUnauthorized: true,
+    ...(connection.ca !== undefined && { ca: connection.ca }),
+    ...(connection.cert !== undefined && { cert: connection.cert }),
+    ...(connection.key !== undefined && { key: connection.key }),
+    ...(connection.tlsServerName !== undefined && { servername: connection.tlsServerName }),
+  };
+  if (connection.connectNow) handFirstConnectionTo(agent, { ...tls, host: hostname, port, servername: tls.servername ?? (isIP(hostname) ? '' : hostname) });
 
   const send = async (request: KubernetesRequest, forceRefresh: boolean): Promise<RawExchange> => {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tekton-bridge' };
@@ -80,16 +96,12 @@ export function createKubernetesTransport(connection: KubernetesConnection): Kub
     const options: https.RequestOptions = {
       method: request.method,
       protocol: 'https:',
-      hostname: serverUrl.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: serverUrl.port || 443,
+      hostname,
+      port,
       path: `${prefix}${request.path}${search}`,
       headers,
       agent,
-      rejectUnauthorized: true,
-      ...(connection.ca !== undefined && { ca: connection.ca }),
-      ...(connection.cert !== undefined && { cert: connection.cert }),
-      ...(connection.key !== undefined && { key: connection.key }),
-      ...(connection.tlsServerName !== undefined && { servername: connection.tlsServerName }),
+      ...tls,
     };
     return exchange(options, request.body, timeoutMs, request.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES, serverUrl.origin);
   };
@@ -100,6 +112,26 @@ export function createKubernetesTransport(connection: KubernetesConnection): Kub
     if (answer.kind === 'answer' && answer.statusCode === 401 && connection.getToken) answer = await send(request, true);
     if (answer.kind === 'stale-socket') return { kind: 'no-answer', retryable: true, reason: answer.reason };
     return answer;
+  };
+}
+
+/**
+ * Opens one connection with the options a request would give the agent, and lets the agent's first request take it.
+ * Until then it does not keep the process alive, and an error on it is left to the request: one that failed before is
+ * not handed out, and the request connects anew (and meets the same error, if it lasts).
+ */
+function handFirstConnectionTo(agent: https.Agent, options: https.RequestOptions): void {
+  const makeConnection = agent.createConnection.bind(agent);
+  // The https agent makes a TLS socket (Node's documentation: always a net.Socket unless a subclass says otherwise).
+  let opened = makeConnection(options, () => undefined) as Socket | null | undefined;
+  const ignore = () => undefined;
+  opened?.on('error', ignore).unref();
+  agent.createConnection = (requestOptions, callback) => {
+    const socket = opened;
+    opened = undefined;
+    if (!socket || socket.destroyed) return makeConnection(requestOptions, callback);
+    // The agent refs only the sockets it takes from its pool; this one must hold the process while a request uses it.
+    return socket.off('error', ignore).ref();
   };
 }
 
