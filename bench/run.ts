@@ -230,7 +230,7 @@ function compileTimes(bundle: string, rounds: number): number {
       .replace(/^import[^;]*;/gm, '').replace(/\\bimport(\\{[^}]*\\}|\\s*\\*\\s*as\\s+\\w+|\\s+\\w+)\\s*from\\s*"[^"]*";?/g, '').replace(/\\bexport\\s*\\{[^}]*\\};?/g, '').replaceAll('import.meta', '({})');
     const start = performance.now();
     // The body of an async function, as the webhook's entry awaits at its top level.
-    compileFunction('return (async () => {\n' + source + '\n})', [], { filename: 'bundle.js' });
+    compileFunction('return (async () => {\\n' + source + '\\n})', [], { filename: 'bundle.js' });
     process.stdout.write(String(performance.now() - start));`;
   const times = Array.from({ length: rounds }, () => Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })));
   return Math.round(quantile(times, 0.5) * 100) / 100;
