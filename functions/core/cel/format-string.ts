@@ -1,6 +1,6 @@
 import { Duration, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
 import { celTypeName, isCelType, mapEntries, timestampText } from './cel-values.ts';
-import { compareCodePoints } from './lists-library.ts';
+import { byCodePoint } from '../go-json.ts';
 import { CelFunctionError } from './register.ts';
 
 /**
@@ -108,7 +108,7 @@ export function formatAsString(value: unknown): string {
   if (isCelType(value)) return value.name;
   if (typeof value === 'object') {
     const entries = mapEntries(value).map(([key, item]) => [formatAsString(key), formatAsString(item)] as const);
-    entries.sort(([a], [b]) => compareCodePoints(a, b));
+    entries.sort(([a], [b]) => byCodePoint(a, b));
     return `{${entries.map(([key, item]) => `${key}: ${item}`).join(', ')}}`;
   }
   throw new CelFunctionError(`string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps, was given ${celTypeName(value)}`);

@@ -2,6 +2,7 @@ import type { Environment } from '@marcbachmann/cel-js';
 import { Duration, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
 import { celEquals, celTypeName } from './cel-values.ts';
 import { CelFunctionError, registerNamespace, type RegisterOverload } from './register.ts';
+import { byCodePoint } from '../go-json.ts';
 
 const MAX_RANGE = 1_000_000;
 
@@ -116,7 +117,7 @@ export function sortByKeys(list: unknown[], keys: unknown[]): unknown[] {
 const COMPARABLE = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'google.protobuf.Duration', 'google.protobuf.Timestamp']);
 
 function compare(a: unknown, b: unknown): number {
-  if (typeof a === 'string' && typeof b === 'string') return compareCodePoints(a, b);
+  if (typeof a === 'string' && typeof b === 'string') return byCodePoint(a, b);
   const left = comparable(a);
   const right = comparable(b);
   if (left < right) return -1;
@@ -131,15 +132,4 @@ function comparable(value: unknown): string | number | bigint {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('latin1');
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value as number | bigint;
-}
-
-/** Go compares strings byte by byte, which is code point order; JavaScript's < compares UTF-16 units. */
-export function compareCodePoints(a: string, b: string): number {
-  const left = [...a];
-  const right = [...b];
-  for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
-    const difference = (left[i] as string).codePointAt(0)! - (right[i] as string).codePointAt(0)!;
-    if (difference !== 0) return difference;
-  }
-  return left.length - right.length;
 }
